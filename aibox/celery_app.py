@@ -1,0 +1,11 @@
+"""The Celery application, configured from ``celeryconfig`` (itself built from the settings)."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+app = Celery("aibox", include=["aibox.tasks"])
+app.config_from_object("celeryconfig")
+
+# Registry writers, logging setup and warm-up hooks; connecting handlers does no I/O.
+import aibox.signals  # noqa: E402, F401

@@ -1,0 +1,55 @@
+"""Connections to the Redis server, one pool per process, and the server capability check."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import redis
+from falkordb import FalkorDB
+
+from aibox.errors import ServerCapabilityError
+from aibox.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def get_redis() -> redis.Redis:
+    """The process's data client (``AIBOX_REDIS_URL``), decoding responses to ``str``.
+
+    redis-py's pool notices a fork and reconnects, so prefork children can share this.
+    """
+    return redis.Redis.from_url(
+        get_settings().redis_url,
+        decode_responses=True,
+        health_check_interval=30,
+        socket_keepalive=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_graph_db() -> FalkorDB:
+    """A FalkorDB client on the data server."""
+    return FalkorDB.from_url(get_settings().redis_url)
+
+
+def check_capabilities(client: redis.Redis) -> None:
+    """Raise unless the server has Redis vector sets and the FalkorDB graph module."""
+    missing = []
+    try:
+        client.execute_command("VCARD", "aibox:capability-probe")
+    except redis.ResponseError:
+        missing.append("vector sets (Redis >= 8.0, VADD/VSIM commands)")
+    modules = {m["name"] for m in client.module_list()}
+    if "graph" not in modules:
+        missing.append("the FalkorDB module ('graph', loaded with --loadmodule falkordb.so)")
+    if missing:
+        info = client.info("server")
+        raise ServerCapabilityError(
+            f"the Redis server at {_describe(client)} (version {info.get('redis_version')}) "
+            f"lacks {' and '.join(missing)}; point AIBOX_REDIS_URL at a Redis 8 server with "
+            "FalkorDB, or stop that server and let aibox start its embedded one"
+        )
+
+
+def _describe(client: redis.Redis) -> str:
+    kwargs = client.connection_pool.connection_kwargs
+    return f"{kwargs.get('host', '?')}:{kwargs.get('port', '?')}/{kwargs.get('db', 0)}"

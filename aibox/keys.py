@@ -1,0 +1,56 @@
+"""Every Redis key name aibox uses, in one place.
+
+The first three keep the old system's names; aibox's own keys live under ``aibox:``.
+"""
+
+from __future__ import annotations
+
+
+def processing_status(file_id: str) -> str:
+    """Hash: a file's processing status (old field names, flattened; see aibox/status.py)."""
+    return f"processing:status:{file_id}"
+
+
+def upload_progress(file_id: str) -> str:
+    """String (JSON): a file's upload progress."""
+    return f"upload:progress:{file_id}"
+
+
+def jwt_blacklist(token_hash: str) -> str:
+    """String: a logged-out token, kept for the token's remaining life."""
+    return f"jwt:blacklist:{token_hash}"
+
+
+def file_record(file_id: str) -> str:
+    """Hash: a file's metadata record."""
+    return f"aibox:file:{file_id}"
+
+
+def user_files(user_id: str) -> str:
+    """Sorted set: a user's file ids scored by upload time."""
+    return f"aibox:user:{user_id}:files"
+
+
+def chunks(file_id: str) -> str:
+    """Hash: chunk index -> chunk JSON (text and offsets) for one file."""
+    return f"aibox:chunks:{file_id}"
+
+
+def job(job_id: str) -> str:
+    """Hash: one job's registry record."""
+    return f"aibox:job:{job_id}"
+
+
+def jobs_by_state(queue: str, state: str) -> str:
+    """Sorted set: job ids of one queue in one state, scored by the time they entered it."""
+    return f"aibox:jobs:{queue}:{state}"
+
+
+def vector_set(user_id: str, embedder_id: str) -> str:
+    """Vector set: one user's chunk vectors from one embedder (never mixed)."""
+    return f"aibox:vectors:{user_id}:{embedder_id}"
+
+
+def graph(user_id: str) -> str:
+    """FalkorDB graph: one user's knowledge graph."""
+    return f"aibox:graph:{user_id}"

@@ -1,0 +1,126 @@
+"""All of aibox's configuration: one pydantic-settings class read from ``AIBOX_*`` variables.
+
+Values come from the environment and an optional ``.env`` file in the working directory.
+``celeryconfig.py`` translates these into Celery's keys; nothing else defines configuration.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aibox.errors import ConfigurationError
+
+QUEUES: tuple[str, ...] = ("file_processing", "vectorization", "kg_extraction")
+
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
+
+
+class Settings(BaseSettings):
+    """aibox settings; every field is ``AIBOX_<FIELD>`` in the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIBOX_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    environment: Literal["development", "production", "test"] = "development"
+    log_level: str = "INFO"
+
+    # Redis: data (files, chunks, status, registry, vectors, graphs), broker and results.
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    broker_url: str | None = Field(default=None, description="defaults to redis_url")
+    result_backend_url: str | None = Field(default=None, description="defaults to broker_url")
+
+    # Local state: the embedded server's data and the uploaded files' bytes.
+    var_dir: Path = Path("var")
+    storage_dir: Path | None = Field(default=None, description="defaults to var_dir/storage")
+    redis_data_dir: Path | None = Field(default=None, description="defaults to var_dir/redis")
+
+    # Reliability. The visibility timeout is set identically for the broker and results.
+    visibility_timeout_s: int = 3600
+    task_soft_time_limit_s: int = 1800
+    task_time_limit_s: int = 2100
+    worker_soft_shutdown_timeout_s: float = 60.0
+    task_max_retries: int = 5
+    task_retry_backoff_max_s: int = 300
+    result_ttl_s: int = 7 * 24 * 3600
+    job_retention_s: int = 7 * 24 * 3600
+    status_ttl_s: int = 2 * 3600
+    upload_progress_ttl_s: int = 3600
+
+    # Pipeline.
+    max_upload_bytes: int = 50 * 1024 * 1024
+    chunk_size_chars: int = 800
+    chunk_overlap_chars: int = 120
+    embedder: str = "hashing"
+    embedding_dim: int = 384
+    kg_extractor: str = "heuristic"
+
+    # Single-user mode until authentication lands: every request acts as this user.
+    local_user_id: str = "local"
+
+    # Processes started by `aibox up` / `make run`.
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    worker_concurrency: int = 2
+    flower_host: str = "127.0.0.1"
+    flower_port: int = 5555
+    flower_user: str = "admin"
+    flower_password: str = ""
+
+    @model_validator(mode="after")
+    def _check_limits(self) -> Settings:
+        if not 0 < self.task_soft_time_limit_s < self.task_time_limit_s:
+            raise ValueError("task_soft_time_limit_s must be positive and below task_time_limit_s")
+        if self.task_time_limit_s >= self.visibility_timeout_s:
+            raise ValueError(
+                "task_time_limit_s must be below visibility_timeout_s, or a running task is "
+                "delivered a second time; raise AIBOX_VISIBILITY_TIMEOUT_S or lower the limits"
+            )
+        if not 0 <= self.chunk_overlap_chars < self.chunk_size_chars:
+            raise ValueError("chunk_overlap_chars must be in [0, chunk_size_chars)")
+        return self
+
+    @property
+    def broker(self) -> str:
+        """The broker URL."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def result_backend(self) -> str:
+        """The result backend URL."""
+        return self.result_backend_url or self.broker
+
+    @property
+    def storage_path(self) -> Path:
+        """Directory holding uploaded files' bytes, absolute."""
+        return (self.storage_dir or self.var_dir / "storage").resolve()
+
+    @property
+    def redis_data_path(self) -> Path:
+        """Directory holding the embedded Redis server's data, absolute."""
+        return (self.redis_data_dir or self.var_dir / "redis").resolve()
+
+    def redis_is_local(self) -> bool:
+        """True when ``redis_url`` points at this machine (so aibox may start the server)."""
+        parts = urlsplit(self.redis_url)
+        return parts.scheme in {"redis", "rediss"} and (parts.hostname or "") in _LOCAL_HOSTS
+
+    def flower_basic_auth(self) -> str:
+        """``user:password`` for Flower; refuses an empty password outside development."""
+        if not self.flower_password:
+            raise ConfigurationError(
+                "Flower needs credentials: set AIBOX_FLOWER_USER and AIBOX_FLOWER_PASSWORD"
+            )
+        return f"{self.flower_user}:{self.flower_password}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

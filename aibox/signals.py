@@ -1,0 +1,123 @@
+"""Celery signal handlers: the job registry's writers, logging setup and per-process warm-up.
+
+Imported by ``aibox.celery_app`` so that every process using the app — API, worker, Flower,
+CLI — records the jobs it publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task, signals
+from redis.exceptions import RedisError
+
+from aibox.errors import ServerCapabilityError, describe_error
+from aibox.logs import configure_logging
+from aibox.services import job_registry
+
+logger = logging.getLogger(__name__)
+
+
+def _tracked(task_name: str | None) -> bool:
+    return bool(task_name) and not str(task_name).startswith("celery.")
+
+
+def _queue_of(task: Task) -> str:
+    info = task.request.delivery_info or {}
+    return str(info.get("routing_key") or task.queue or "unknown")
+
+
+@signals.before_task_publish.connect
+def _on_publish(
+    sender: str | None = None,
+    body: Any = None,
+    routing_key: str | None = None,
+    headers: dict[str, Any] | None = None,
+    **_: Any,
+) -> None:
+    if not _tracked(sender) or not headers:
+        return
+    kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else {}
+    job_registry().published(
+        headers["id"],
+        task=str(sender),
+        queue=routing_key or "unknown",
+        file_id=kwargs.get("file_id"),
+        user_id=kwargs.get("user_id"),
+    )
+
+
+@signals.task_prerun.connect
+def _on_prerun(sender: Task | None = None, task_id: str | None = None, **_: Any) -> None:
+    if sender is None or task_id is None or not _tracked(sender.name):
+        return
+    job_registry().started(
+        task_id, queue=_queue_of(sender), task=sender.name, worker=sender.request.hostname
+    )
+
+
+@signals.task_success.connect
+def _on_success(sender: Task | None = None, **_: Any) -> None:
+    if sender is None or not _tracked(sender.name):
+        return
+    job_registry().finished(sender.request.id, queue=_queue_of(sender))
+
+
+@signals.task_failure.connect
+def _on_failure(
+    sender: Task | None = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    einfo: Any = None,
+    **_: Any,
+) -> None:
+    if sender is None or task_id is None or not _tracked(sender.name):
+        return
+    job_registry().failed(
+        task_id,
+        queue=_queue_of(sender),
+        error=describe_error(exception),
+        traceback=str(einfo.traceback) if einfo is not None else None,
+    )
+
+
+@signals.task_retry.connect
+def _on_retry(request: Any = None, reason: Any = None, **_: Any) -> None:
+    if request is None or not _tracked(getattr(request, "task", None)):
+        return
+    job_registry().retrying(request.id, error=str(reason))
+
+
+@signals.task_revoked.connect
+def _on_revoked(request: Any = None, **_: Any) -> None:
+    if request is None or not _tracked(getattr(request, "task_name", None)):
+        return
+    info = getattr(request, "delivery_info", None) or {}
+    job_registry().revoked(request.id, queue=str(info.get("routing_key") or "unknown"))
+
+
+@signals.setup_logging.connect
+def _on_setup_logging(loglevel: Any = None, **_: Any) -> None:
+    configure_logging(loglevel)
+
+
+@signals.worker_process_init.connect
+def _on_worker_process_init(**_: Any) -> None:
+    from aibox.pipeline.runtime import warm_up
+
+    warm_up()
+
+
+@signals.worker_init.connect
+def _on_worker_init(**_: Any) -> None:
+    """Refuse to run against a server that lacks vector sets or FalkorDB."""
+    from aibox.connections import check_capabilities, get_redis
+
+    try:
+        check_capabilities(get_redis())
+    except ServerCapabilityError as exc:
+        logger.critical("aibox worker cannot start: %s", exc)
+        raise SystemExit(1) from exc
+    except RedisError:
+        logger.warning("Redis is not reachable yet; the worker will retry connecting")
