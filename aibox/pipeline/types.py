@@ -55,6 +55,12 @@ class Relation:
     evidence: str  # the sentence the relation was found in
     confidence: float  # 0..1
     weight: float = 0.0  # association strength (e.g. PMI) behind the relation
+    # What relation typing reads: the two mentions' offsets in ``evidence`` and the entities'
+    # types, in source/target order; None / "" when the extractor did not record them.
+    source_span: tuple[int, int] | None = None
+    target_span: tuple[int, int] | None = None
+    source_type: str = ""
+    target_type: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,78 @@
+"""The knowledge-graph extractor interface (NER → RE → RT) and the registry of extractors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from aibox.errors import ConfigurationError
+from aibox.pipeline.types import Chunk, Entity, GraphExtraction, Mention, Relation
+
+RELATED_TO = "RELATED_TO"
+
+# The closed list of relation types every extractor types onto; RELATED_TO when none fits.
+RELATION_TYPES: tuple[str, ...] = (
+    "BORN_IN",
+    "FOUNDED",
+    "LOCATED_IN",
+    "ACQUIRED",
+    "LEADS",
+    "PARTNER_OF",
+    "WORKS_FOR",
+    RELATED_TO,
+)
+
+
+class Extractor(Protocol):
+    """Finds entities and typed relations in one file's chunks."""
+
+    name: str
+
+    def load(self) -> None:
+        """Load heavy resources once per process (idempotent; ``extract`` also loads lazily)."""
+        ...
+
+    def ner(self, chunks: Sequence[Chunk]) -> tuple[list[Entity], list[Mention]]:
+        """Find named entities and where each is mentioned."""
+        ...
+
+    def extract_relations(
+        self, chunks: Sequence[Chunk], entities: Sequence[Entity], mentions: Sequence[Mention]
+    ) -> list[Relation]:
+        """Propose candidate relations between entities, all typed RELATED_TO."""
+        ...
+
+    def type_relations(
+        self, relations: Sequence[Relation], chunks: Sequence[Chunk]
+    ) -> list[Relation]:
+        """Give candidate relations a type from RELATION_TYPES and a direction."""
+        ...
+
+    def extract(self, chunks: Sequence[Chunk]) -> GraphExtraction:
+        """Run NER, RE and RT over a file's chunks."""
+        ...
+
+
+def run_stages(extractor: Extractor, chunks: Sequence[Chunk]) -> GraphExtraction:
+    """Run an extractor's three stages in order; the usual body of ``Extractor.extract``."""
+    entities, mentions = extractor.ner(chunks)
+    candidates = extractor.extract_relations(chunks, entities, mentions)
+    return GraphExtraction(entities, mentions, extractor.type_relations(candidates, chunks))
+
+
+def _heuristic() -> Extractor:
+    from aibox.pipeline.graph.heuristic import HeuristicExtractor
+
+    return HeuristicExtractor()
+
+
+_EXTRACTORS: dict[str, Callable[[], Extractor]] = {"heuristic": _heuristic}
+
+
+def get_extractor(name: str) -> Extractor:
+    """Return a new extractor by name; raise ConfigurationError naming the known ones."""
+    factory = _EXTRACTORS.get(name)
+    if factory is None:
+        known = ", ".join(sorted(_EXTRACTORS))
+        raise ConfigurationError(f"unknown graph extractor {name!r}; known extractors: {known}")
+    return factory()
