@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 import redis
 from falkordb import FalkorDB
 
 from aibox.errors import ServerCapabilityError
 from aibox.settings import get_settings
+
+#: Values redis-py accepts in HSET mappings. aibox's data client decodes replies to ``str``;
+#: redis-py's annotations cannot express that, hence the casts where replies are read.
+HashMapping = dict[Any, Any]
 
 
 @lru_cache(maxsize=1)
@@ -35,7 +40,7 @@ def check_capabilities(client: redis.Redis) -> None:
     """Raise unless the server has Redis vector sets and the FalkorDB graph module."""
     missing = []
     try:
-        client.execute_command("VCARD", "aibox:capability-probe")
+        client.vset().vcard("aibox:capability-probe")
     except redis.ResponseError:
         missing.append("vector sets (Redis >= 8.0, VADD/VSIM commands)")
     modules = {m["name"] for m in client.module_list()}

@@ -13,11 +13,13 @@ import time
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
+from typing import cast
 
 import redis
 from pydantic import BaseModel
 
 from aibox import keys
+from aibox.connections import HashMapping
 from aibox.errors import FileNotFoundInStoreError, OwnershipError, PermanentError
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -118,12 +120,12 @@ class FileStore:
 
     def update(self, file_id: str, **fields: object) -> None:
         """Set some fields of an existing record atomically (no read-modify-write)."""
-        values = {k: ("" if v is None else str(v)) for k, v in fields.items()}
+        values: HashMapping = {k: ("" if v is None else str(v)) for k, v in fields.items()}
         self.client.hset(keys.file_record(file_id), mapping=values)
 
     def get(self, file_id: str) -> FileRecord | None:
         """The record of ``file_id``, or None."""
-        data = self.client.hgetall(keys.file_record(file_id))
+        data = cast(dict[str, str], self.client.hgetall(keys.file_record(file_id)))
         return _from_hash(data) if data else None
 
     def get_owned(self, file_id: str, user_id: str) -> FileRecord | None:
@@ -155,16 +157,15 @@ class FileStore:
 
     def list_for_user(self, user_id: str, *, offset: int = 0, limit: int = 50) -> list[FileRecord]:
         """A user's files, newest first."""
-        ids: Iterable[str] = self.client.zrevrange(
-            keys.user_files(user_id), offset, offset + limit - 1
-        )
+        key = keys.user_files(user_id)
+        ids = cast(list[str], self.client.zrevrange(key, offset, offset + limit - 1))
         pipe = self.client.pipeline()
         for file_id in ids:
             pipe.hgetall(keys.file_record(file_id))
         return [_from_hash(data) for data in pipe.execute() if data]
 
 
-def _to_hash(record: FileRecord) -> dict[str, str]:
+def _to_hash(record: FileRecord) -> HashMapping:
     return {k: "" if v is None else str(v) for k, v in record.model_dump().items()}
 
 

@@ -24,10 +24,9 @@ class TaskContextFilter(logging.Filter):
         from celery import current_task
 
         job_id = file_id = "-"
-        task = current_task
-        if task is not None and task.request.id:
-            job_id = task.request.id
-            file_id = (task.request.kwargs or {}).get("file_id", "-")
+        if current_task and current_task.request.id:  # the proxy is falsy outside a task
+            job_id = current_task.request.id
+            file_id = (current_task.request.kwargs or {}).get("file_id", "-")
         record.job_id = getattr(record, "job_id", job_id)
         record.file_id = getattr(record, "file_id", file_id)
         return True

@@ -12,12 +12,13 @@ worker, each transition one MULTI/EXEC so a job is always in exactly one state s
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import redis
 from pydantic import BaseModel
 
 from aibox import keys
+from aibox.connections import HashMapping
 
 JobState = Literal["queued", "started", "finished", "failed", "revoked"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "started", "finished", "failed", "revoked")
@@ -91,7 +92,7 @@ class JobRegistry:
 
     def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None if no such job was ever submitted (or it expired)."""
-        data = self.client.hgetall(keys.job(job_id))
+        data = cast(dict[str, str], self.client.hgetall(keys.job(job_id)))
         if not data or "state" not in data:
             return None
         return JobRecord.model_validate(
@@ -100,9 +101,8 @@ class JobRegistry:
 
     def list(self, queue: str, state: JobState, *, offset: int = 0, limit: int = 50) -> list[str]:
         """Job ids in one queue and state, most recent first."""
-        return list(
-            self.client.zrevrange(keys.jobs_by_state(queue, state), offset, offset + limit - 1)
-        )
+        key = keys.jobs_by_state(queue, state)
+        return cast(list[str], self.client.zrevrange(key, offset, offset + limit - 1))
 
     def count(self, queue: str, state: JobState) -> int:
         """How many jobs of ``queue`` are in ``state``."""
@@ -124,7 +124,7 @@ class JobRegistry:
         now: float,
         fields: dict[str, Any],
     ) -> None:
-        values = {k: "" if v is None else str(v) for k, v in fields.items()}
+        values: HashMapping = {k: "" if v is None else str(v) for k, v in fields.items()}
         pipe.hset(keys.job(job_id), mapping={**values, "queue": queue, "state": state})
         pipe.expire(keys.job(job_id), self.retention_s)
         for other in JOB_STATES:

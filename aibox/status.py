@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import redis
 
 from aibox import keys
+from aibox.connections import HashMapping
 
 STAGES: tuple[str, ...] = ("chunking", "vectorization", "storage", "kg_extraction")
 
@@ -78,7 +79,7 @@ class StatusStore:
 
     def get(self, file_id: str) -> dict[str, Any] | None:
         """The status record in the old nested shape, or None if there is none."""
-        raw = self.client.hgetall(keys.processing_status(file_id))
+        raw = cast(dict[str, str], self.client.hgetall(keys.processing_status(file_id)))
         if not raw:
             return None
         record: dict[str, Any] = {s: {"status": "pending", "progress": 0} for s in STAGES}
@@ -93,7 +94,7 @@ class StatusStore:
 
     def _write(self, file_id: str, fields: Mapping[str, Any]) -> None:
         key = keys.processing_status(file_id)
-        encoded = {k: json.dumps(v, ensure_ascii=False) for k, v in fields.items()}
+        encoded: HashMapping = {k: json.dumps(v, ensure_ascii=False) for k, v in fields.items()}
         encoded["updated_at"] = json.dumps(time.time())
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(key, mapping=encoded)

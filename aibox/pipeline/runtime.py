@@ -1,0 +1,36 @@
+"""The pipeline's heavy parts (embedder, graph extractor), built once per process.
+
+Celery's ``worker_process_init`` calls :func:`warm_up` so that models and dictionaries load
+when a pool process starts, not inside the first task and never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from aibox.pipeline.embedders import Embedder, get_embedder
+from aibox.pipeline.graph import Extractor, get_extractor
+from aibox.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def embedder() -> Embedder:
+    """The configured embedder."""
+    settings = get_settings()
+    return get_embedder(settings.embedder, dim=settings.embedding_dim)
+
+
+@lru_cache(maxsize=1)
+def extractor() -> Extractor:
+    """The configured knowledge-graph extractor, loaded."""
+    instance = get_extractor(get_settings().kg_extractor)
+    instance.load()
+    return instance
+
+
+def warm_up() -> None:
+    """Load the embedder and extractor now (called once per worker process)."""
+    logger.info("loading embedder %s and extractor %s", embedder().id, extractor().name)

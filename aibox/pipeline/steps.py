@@ -1,0 +1,181 @@
+"""The pipeline's jobs as plain functions: parse → chunk → embed → index → graph.
+
+Each takes a :class:`Pipeline` (its stores and models), the file's record and a
+:class:`Reporter` that publishes progress; none knows about Celery. Progress follows the old
+system's scale: chunking to 50, vectorization to 90, storage at 90, knowledge graph to 100.
+Every write converges when a step runs again, so re-running a job replaces its effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aibox.files import FileRecord, FileStore
+from aibox.pipeline.chunking import chunk_text
+from aibox.pipeline.chunkstore import ChunkStore
+from aibox.pipeline.embedders import Embedder
+from aibox.pipeline.graph import Extractor
+from aibox.pipeline.graph.store import GraphStore
+from aibox.pipeline.parsers import parse_file
+from aibox.pipeline.types import Chunk
+from aibox.pipeline.vectors import VectorIndex
+
+_EMBED_BATCH = 256
+
+
+class Reporter(Protocol):
+    """Receives progress: the stage, overall progress 0–100, a message and the stage's fields
+    (its own ``status``, ``progress``, counts)."""
+
+    def __call__(self, stage: str, overall: int, message: str, /, **fields: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """Everything the steps need, built once per process."""
+
+    files: FileStore
+    chunks: ChunkStore
+    vectors: VectorIndex
+    graphs: GraphStore
+    embedder: Embedder
+    extractor: Extractor
+    chunk_size_chars: int
+    chunk_overlap_chars: int
+
+
+def process_file(p: Pipeline, record: FileRecord, report: Reporter, run_id: str) -> dict[str, Any]:
+    """The full job: chunk the file, index its vectors and extract its graph."""
+    chunks = rechunk(p, record, report)
+    index_vectors(p, record, chunks, report)
+    summary = extract_graph(p, record, report, run_id, chunks=chunks)
+    return {**summary, "vector_count": len(chunks), "embedder": p.embedder.id}
+
+
+def vectorize_file(
+    p: Pipeline, record: FileRecord, report: Reporter, *, force_rechunk: bool = False
+) -> dict[str, Any]:
+    """(Re)embed the file's stored chunks, re-chunking first when asked or when none exist."""
+    chunks = [] if force_rechunk else p.chunks.load(record.file_id)
+    if not chunks:
+        chunks = rechunk(p, record, report)
+    index_vectors(p, record, chunks, report)
+    return {
+        "file_id": record.file_id,
+        "chunk_count": len(chunks),
+        "vector_count": len(chunks),
+        "embedder": p.embedder.id,
+    }
+
+
+def extract_graph(
+    p: Pipeline,
+    record: FileRecord,
+    report: Reporter,
+    run_id: str,
+    *,
+    chunks: list[Chunk] | None = None,
+) -> dict[str, Any]:
+    """(Re)extract the file's knowledge graph from its chunks and replace its contribution."""
+    if chunks is None:
+        chunks = p.chunks.load(record.file_id) or rechunk(p, record, report)
+    report(
+        "kg_extraction",
+        90,
+        "extracting entities and relations",
+        status="processing",
+        progress=0,
+        mode=p.extractor.name,
+    )
+    extraction = p.extractor.extract(chunks)
+    report(
+        "kg_extraction",
+        95,
+        "writing the knowledge graph",
+        status="processing",
+        progress=50,
+        triples_count=len(extraction.relations),
+    )
+    counts = p.graphs.replace_file(record.user_id, record.file_id, extraction, run_id)
+    report(
+        "kg_extraction",
+        100,
+        "knowledge graph built",
+        status="completed",
+        progress=100,
+        entities_count=counts.entities,
+        relations_count=counts.relations,
+        triples_count=len(extraction.relations),
+    )
+    return {
+        "file_id": record.file_id,
+        "chunk_count": len(chunks),
+        "entities_count": counts.entities,
+        "relations_count": counts.relations,
+    }
+
+
+def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
+    """Parse the file's bytes and replace its stored chunks."""
+    report("chunking", 10, "parsing file", status="processing", progress=0)
+    document = parse_file(p.files.path_of(record), record.file_type)
+    report("chunking", 25, "file parsed, chunking", status="processing", progress=50)
+    chunks = chunk_text(
+        document.text, size_chars=p.chunk_size_chars, overlap_chars=p.chunk_overlap_chars
+    )
+    p.chunks.replace(record.file_id, chunks)
+    p.files.update(record.file_id, chunk_count=len(chunks))
+    report(
+        "chunking", 50, "chunking done", status="completed", progress=100, chunk_count=len(chunks)
+    )
+    return chunks
+
+
+def index_vectors(p: Pipeline, record: FileRecord, chunks: list[Chunk], report: Reporter) -> None:
+    """Embed ``chunks`` and make them the file's vectors, removing any left from before."""
+    embedder_id = p.embedder.id
+    current = p.files.get(record.file_id) or record
+    if current.embedder and current.embedder != embedder_id:
+        # Vectors from another embedder live in another set: drop them there first.
+        p.vectors.remove(
+            record.user_id, current.embedder, record.file_id, range(current.vector_high_water)
+        )
+        p.files.update(record.file_id, vector_high_water=0)
+        current = current.model_copy(update={"vector_high_water": 0})
+    high_water = max(current.vector_high_water, len(chunks))
+    # Write-ahead: record every id that may exist before adding, so a crash leaves none behind.
+    p.files.update(record.file_id, embedder=embedder_id, vector_high_water=high_water)
+    report("vectorization", 50, "embedding chunks", status="processing", progress=0)
+    report("storage", 50, "indexing vectors", status="processing", progress=0)
+    for start in range(0, len(chunks), _EMBED_BATCH):
+        batch = chunks[start : start + _EMBED_BATCH]
+        vectors = p.embedder.embed([c.text for c in batch])
+        p.vectors.add(record.user_id, embedder_id, record.file_id, start, vectors)
+        done = start + len(batch)
+        report(
+            "vectorization",
+            50 + 40 * done // len(chunks),
+            f"embedded {done}/{len(chunks)}",
+            status="processing",
+            progress=100 * done // len(chunks),
+        )
+    p.vectors.remove(record.user_id, embedder_id, record.file_id, range(len(chunks), high_water))
+    p.files.update(record.file_id, vector_high_water=len(chunks))
+    report(
+        "vectorization",
+        90,
+        "vectorization done",
+        status="completed",
+        progress=100,
+        vector_count=len(chunks),
+    )
+    report(
+        "storage",
+        90,
+        "vectors stored",
+        status="completed",
+        progress=100,
+        vector_count=len(chunks),
+        collection_name=f"{record.user_id}:{embedder_id}",
+    )
