@@ -1,0 +1,81 @@
+"""Every error leaves the API in the envelope, with a stable code and a human message."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from kombu.exceptions import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aibox.errors import (
+    ConflictError,
+    NotFoundError,
+    PermanentError,
+    UnsupportedFileTypeError,
+)
+from aibox.files import FileTooLargeError
+from aibox.submit import EnqueueError
+
+logger = logging.getLogger(__name__)
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "file_too_large",
+    415: "unsupported_file_type",
+    422: "validation_error",
+    503: "service_unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, data: object = None) -> JSONResponse:
+    """An error envelope."""
+    body = {"success": False, "code": code, "message": message, "data": data}
+    return JSONResponse(status_code=status, content=body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map aibox's exceptions, validation errors and Redis outages onto envelopes."""
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
+        return error_response(409, "conflict", str(exc))
+
+    @app.exception_handler(PermanentError)
+    async def _permanent(_: Request, exc: PermanentError) -> JSONResponse:
+        if isinstance(exc, FileTooLargeError):
+            return error_response(413, "file_too_large", str(exc))
+        if isinstance(exc, UnsupportedFileTypeError):
+            return error_response(415, "unsupported_file_type", str(exc))
+        return error_response(400, "bad_request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+        return error_response(422, "validation_error", "the request is not valid", details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(redis.RedisError)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(EnqueueError)
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        logger.error("storage or broker unavailable: %s", exc)
+        return error_response(
+            503, "service_unavailable", "the job store (Redis) is unavailable; try again shortly"
+        )

@@ -1,0 +1,40 @@
+"""The FastAPI application: ``uvicorn aibox.api.main:app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import aibox
+from aibox.api.errors import install_error_handlers
+from aibox.api.routes import files, health, jobs
+from aibox.connections import check_capabilities, get_redis
+from aibox.logs import configure_logging
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Refuse to start against a Redis server that lacks vector sets or FalkorDB."""
+    configure_logging()
+    check_capabilities(get_redis())
+    yield
+
+
+def create_app() -> FastAPI:
+    """Build the API application."""
+    app = FastAPI(
+        title="aibox",
+        version=aibox.__version__,
+        description="Upload documents; follow their processing; read jobs and results.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(files.router, prefix="/api/v1")
+    app.include_router(jobs.router, prefix="/api/v1")
+    return app
+
+
+app = create_app()

@@ -1,0 +1,34 @@
+"""Jobs: state, progress, result or error of one job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.result import AsyncResult
+from fastapi import APIRouter
+
+from aibox.api.deps import CurrentUser, RegistryDep
+from aibox.api.schemas import Envelope, JobPublic
+from aibox.celery_app import app as celery_app
+from aibox.errors import NotFoundError
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+
+@router.get("/{job_id}", response_model=Envelope[JobPublic])
+def get_job(job_id: str, user: CurrentUser, registry: RegistryDep) -> Envelope[JobPublic]:
+    """A job's state, progress, and its result or error. Unknown ids are 404, not PENDING."""
+    record = registry.get(job_id)
+    if record is None or record.user_id != user:
+        raise NotFoundError(f"job {job_id} not found")
+    result = AsyncResult(job_id, app=celery_app)
+    meta = result.info if isinstance(result.info, dict) else {}
+    job: dict[str, Any] = record.model_dump(exclude={"traceback", "user_id", "worker"})
+    job["celery_state"] = result.state
+    if result.state == "PROGRESS":
+        job.update(
+            progress=meta.get("progress"), stage=meta.get("stage"), message=meta.get("message")
+        )
+    elif result.state == "SUCCESS":
+        job.update(progress=100, result=meta)
+    return Envelope(data=JobPublic.model_validate(job))

@@ -1,0 +1,127 @@
+"""Request and response bodies, named by role. Every response is wrapped in :class:`Envelope`."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class Envelope(BaseModel, Generic[T]):
+    """The old API's envelope: ``{success, message, data}``; errors add a stable ``code``."""
+
+    success: bool = True
+    message: str = ""
+    data: T | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """An error: ``success`` is false, ``code`` is stable, ``message`` is for humans."""
+
+    success: Literal[False] = False
+    code: str
+    message: str
+    data: Any = None
+
+
+class FileSubmitted(BaseModel):
+    """A file accepted for processing."""
+
+    file_id: str
+    job_id: str
+    status: Literal["queued"] = "queued"
+    filename: str
+    file_type: str
+    size: int
+
+
+class FilePublic(BaseModel):
+    """A file's metadata as its owner sees it."""
+
+    file_id: str
+    filename: str
+    file_type: str
+    size: int
+    sha256: str
+    created_at: float
+    status: str
+    job_id: str | None = None
+    chunk_count: int = 0
+    embedder: str | None = None
+    error: str | None = None
+
+
+class StageStatus(BaseModel):
+    """One stage of a file's processing (chunking, vectorization, storage, kg_extraction)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    progress: int = 0
+    message: str | None = None
+    error: str | None = None
+
+
+class ProcessingStatus(BaseModel):
+    """A file's processing status, in the old system's shape."""
+
+    model_config = ConfigDict(extra="allow")
+
+    file_id: str
+    status: str
+    progress: int = 0
+    message: str | None = None
+    stage: str | None = None
+    job_id: str | None = None
+    error: str | None = None
+    updated_at: float | None = None
+    chunking: StageStatus
+    vectorization: StageStatus
+    storage: StageStatus
+    kg_extraction: StageStatus
+
+
+class JobPublic(BaseModel):
+    """A job: its registry record joined with Celery's state and progress."""
+
+    job_id: str
+    task: str
+    queue: str
+    state: str = Field(description="registry state: queued, started, finished, failed, revoked")
+    celery_state: str = Field(description="Celery state: PENDING, STARTED, PROGRESS, SUCCESS…")
+    file_id: str | None = None
+    progress: int | None = None
+    stage: str | None = None
+    message: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    retries: int = 0
+    created_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+
+
+class RegenerateRequest(BaseModel):
+    """Which part of a file's processing to run again."""
+
+    type: Literal["vector", "graph", "full"] = "full"
+    force_rechunk: bool = False
+
+
+class JobSubmitted(BaseModel):
+    """A job queued for an existing file."""
+
+    file_id: str
+    job_id: str
+    type: Literal["vector", "graph", "full"]
+    status: Literal["queued"] = "queued"
+
+
+class HealthPublic(BaseModel):
+    """Whether the API can reach a Redis server with what aibox needs."""
+
+    status: Literal["ok", "unavailable"]
+    redis: bool
+    detail: str | None = None

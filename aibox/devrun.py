@@ -1,0 +1,183 @@
+"""``aibox up`` (what ``make run`` calls): everything for development, in one terminal.
+
+Starts the embedded Redis server when the configured one is unreachable and local, checks
+that the server has vector sets and FalkorDB, then runs one worker on all three queues, the
+API and Flower (basic auth always on). Ctrl-C stops them all: the API and Flower first, then
+the worker (which finishes or returns its running tasks), then the server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import FrameType
+from urllib.parse import urlsplit
+
+import redis
+
+from aibox.connections import check_capabilities
+from aibox.errors import ConfigurationError
+from aibox.server import start_server, stop_server
+from aibox.settings import QUEUES, Settings
+
+
+@dataclass
+class Child:
+    """A process started by ``aibox up``."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    where: str
+
+
+def redis_reachable(url: str) -> bool:
+    """True when a Redis server answers PING at ``url``."""
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def up(settings: Settings, *, emit: Callable[[str], None] = print) -> int:
+    """Run the development stack until interrupted; returns the exit status."""
+    log_dir = settings.var_dir.resolve() / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    children: list[Child] = []
+    stopping = False
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        if not redis_reachable(settings.redis_url):
+            if not settings.redis_is_local():
+                emit(f"Redis at {settings.redis_url} is unreachable and not local; start it first.")
+                return 1
+            port = urlsplit(settings.redis_url).port or 6379
+            emit(f"starting the embedded Redis + FalkorDB server on 127.0.0.1:{port} ...")
+            server = start_server(port, settings.redis_data_path, log_path=log_dir / "redis.log")
+            children.append(Child("redis", server, f"redis://127.0.0.1:{port}"))
+        check_capabilities(redis.Redis.from_url(settings.redis_url, decode_responses=True))
+        env = _child_env(settings, emit)
+        python = sys.executable
+        children.append(
+            _spawn(
+                "worker",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "aibox",
+                    "worker",
+                    "-Q",
+                    ",".join(QUEUES),
+                    "-c",
+                    str(settings.worker_concurrency),
+                    "-n",
+                    "aibox@%h",
+                    "-l",
+                    settings.log_level,
+                ],
+                env,
+                f"queues {', '.join(QUEUES)}",
+            )
+        )
+        children.append(
+            _spawn(
+                "api",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "aibox.api.main:app",
+                    "--host",
+                    settings.api_host,
+                    "--port",
+                    str(settings.api_port),
+                ],
+                env,
+                f"http://{settings.api_host}:{settings.api_port} (docs at /docs)",
+            )
+        )
+        children.append(
+            _spawn(
+                "flower",
+                [
+                    python,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "aibox",
+                    "flower",
+                    f"--address={settings.flower_host}",
+                    f"--port={settings.flower_port}",
+                    "--persistent=True",
+                    f"--db={settings.var_dir.resolve() / 'flower.db'}",
+                ],
+                env,
+                f"http://{settings.flower_host}:{settings.flower_port} (user "
+                f"{settings.flower_user})",
+            )
+        )
+        for child in children:
+            emit(f"  {child.name:<7} pid {child.process.pid:<7} {child.where}")
+        emit("aibox is running; press Ctrl-C to stop.")
+        while not stopping:
+            for child in children:
+                if child.process.poll() is not None:
+                    emit(f"{child.name} exited with code {child.process.returncode}; stopping.")
+                    return 1
+            time.sleep(0.5)
+        return 0
+    except ConfigurationError as exc:
+        emit(f"aibox cannot start: {exc}")
+        return 1
+    finally:
+        _stop_all(children, settings, emit)
+
+
+def _child_env(settings: Settings, emit: Callable[[str], None]) -> dict[str, str]:
+    env = dict(os.environ)
+    password = settings.flower_password
+    if not password:
+        if settings.environment != "development":
+            raise ConfigurationError(
+                "Flower needs credentials: set AIBOX_FLOWER_USER and AIBOX_FLOWER_PASSWORD"
+            )
+        password = secrets.token_urlsafe(12)
+        emit(f"Flower password for this run (set AIBOX_FLOWER_PASSWORD to fix it): {password}")
+    env["AIBOX_FLOWER_PASSWORD"] = password
+    env["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{password}"
+    return env
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str], where: str) -> Child:
+    # A session of its own: Ctrl-C reaches only `aibox up`, which stops children in order.
+    process = subprocess.Popen(argv, env=env, start_new_session=True)
+    return Child(name, process, where)
+
+
+def _stop_all(children: list[Child], settings: Settings, emit: Callable[[str], None]) -> None:
+    grace = settings.worker_soft_shutdown_timeout_s + 15
+    for child in reversed(children):
+        if child.process.poll() is None:
+            emit(f"stopping {child.name} ...")
+            if child.name == "redis":
+                stop_server(child.process)
+                continue
+            child.process.terminate()
+            try:
+                child.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+                child.process.wait()

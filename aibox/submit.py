@@ -1,0 +1,71 @@
+"""Submitting jobs for files: the one path the API and the CLI use to enqueue work."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Literal
+
+from celery import Task
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from aibox.errors import AiboxError, describe_error
+from aibox.files import FileRecord
+from aibox.services import file_store, job_registry, status_store
+from aibox.tasks import (
+    process_file_chunking_and_vectorization_task,
+    process_kg_extraction_only_task,
+    process_vectorization_only_task,
+)
+
+logger = logging.getLogger(__name__)
+
+JobKind = Literal["full", "vector", "graph"]
+
+TASKS: dict[JobKind, Task] = {
+    "full": process_file_chunking_and_vectorization_task,
+    "vector": process_vectorization_only_task,
+    "graph": process_kg_extraction_only_task,
+}
+
+
+class EnqueueError(AiboxError):
+    """Raised when a job could not be handed to the broker; nothing was queued."""
+
+
+def submit_job(record: FileRecord, kind: JobKind = "full", *, force_rechunk: bool = False) -> str:
+    """Queue a ``kind`` job for the file and return its job id.
+
+    The status record and the file's current job are set before publishing, so a worker
+    that starts at once finds them; a failed publish marks both failed and raises.
+    """
+    task = TASKS[kind]
+    job_id = str(uuid.uuid4())
+    status_store().queued(record.file_id, job_id, task.stages)
+    file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
+    kwargs = {
+        "file_id": record.file_id,
+        "file_path": str(file_store().path_of(record)),
+        "file_type": record.file_type,
+        "user_id": record.user_id,
+        "force_rechunk": force_rechunk,
+    }
+    try:
+        task.apply_async(kwargs=kwargs, task_id=job_id)
+    except (OperationalError, RedisError) as exc:
+        message = f"could not queue the job: {describe_error(exc)}"
+        logger.error("enqueue of %s for file %s failed: %s", kind, record.file_id, message)
+        _mark_enqueue_failed(record, job_id, task.app.conf.task_routes[task.name]["queue"], message)
+        raise EnqueueError(message) from exc
+    return job_id
+
+
+def _mark_enqueue_failed(record: FileRecord, job_id: str, queue: str, message: str) -> None:
+    try:
+        file_store().update(record.file_id, status="failed", error=message)
+        status_store().update(record.file_id, status="failed", message=message, error=message)
+        if job_registry().get(job_id) is not None:
+            job_registry().failed(job_id, queue=queue, error=message, traceback=None)
+    except RedisError:
+        logger.exception("could not record the failed enqueue of job %s", job_id)

@@ -1,0 +1,159 @@
+"""What the three tasks share: the retry policy, progress reporting and failure bookkeeping.
+
+Tasks stay thin: they load the stored file record (the truth, not their arguments), hand a
+reporter to a pipeline function, and raise on failure so Celery, Flower and the job registry
+all see FAILURE. Transient errors retry with capped exponential backoff and jitter; anything
+else fails at once with its message in the file's status.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import redis
+from celery import Task
+
+from aibox.connections import get_graph_db, get_redis
+from aibox.errors import TransientError, user_message
+from aibox.files import FileRecord
+from aibox.pipeline import runtime
+from aibox.pipeline.chunkstore import ChunkStore
+from aibox.pipeline.graph.store import GraphStore
+from aibox.pipeline.steps import Pipeline
+from aibox.pipeline.vectors import VectorIndex
+from aibox.services import file_store, status_store
+from aibox.settings import get_settings
+
+_settings = get_settings()
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    TransientError,
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.BusyLoadingError,
+)
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Pipeline:
+    """The process's pipeline: stores on the data server plus the loaded models."""
+    client = get_redis()
+    return Pipeline(
+        files=file_store(),
+        chunks=ChunkStore(client),
+        vectors=VectorIndex(client),
+        graphs=GraphStore(get_graph_db()),
+        embedder=runtime.embedder(),
+        extractor=runtime.extractor(),
+        chunk_size_chars=_settings.chunk_size_chars,
+        chunk_overlap_chars=_settings.chunk_overlap_chars,
+    )
+
+
+class FileTask(Task):
+    """Base class of aibox's file tasks."""
+
+    abstract = True
+    autoretry_for = TRANSIENT_ERRORS
+    max_retries = _settings.task_max_retries
+    retry_backoff = 2
+    retry_backoff_max = _settings.task_retry_backoff_max_s
+    retry_jitter = True
+    #: The status stages this task runs; reset when it is queued.
+    stages: tuple[str, ...] = ()
+
+    def begin(self, file_id: str, *, user_id: str | None, file_path: str | None) -> FileRecord:
+        """Load the job's file record, refusing arguments that contradict it; mark it running."""
+        record = file_store().load_for_job(file_id, user_id=user_id, file_path=file_path)
+        file_store().update(file_id, status="processing", job_id=self.request.id, error=None)
+        status_store().update(
+            file_id, status="processing", stage="started", message="processing started"
+        )
+        return record
+
+    def reporter(self, file_id: str) -> TaskReporter:
+        """A pipeline reporter publishing to the task state and the status record."""
+        return TaskReporter(self, file_id)
+
+    def complete(self, file_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+        """Mark the file's processing completed and return the task's result."""
+        file_store().update(file_id, status="completed", error=None)
+        status_store().update(
+            file_id,
+            status="completed",
+            stage="completed",
+            progress=100,
+            message="processing completed",
+        )
+        return summary
+
+    def on_failure(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        """Record the failure, with a message a user can read, on the file and its status."""
+        file_id = (kwargs or {}).get("file_id")
+        if not file_id:
+            return
+        message = user_message(exc)
+        stage = self._current_stage(file_id)
+        try:
+            if file_store().get(file_id) is not None:
+                file_store().update(file_id, status="failed", error=message)
+            status_store().update(
+                file_id,
+                status="failed",
+                stage=stage or "failed",
+                message=f"processing failed: {message}",
+                error=message,
+                stages={stage: {"status": "failed", "error": message}} if stage else None,
+            )
+        except redis.RedisError:
+            # The job is FAILURE in Celery and the registry regardless; don't mask exc.
+            pass
+
+    def on_retry(
+        self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
+    ) -> None:
+        """Say in the status that the job will be retried, and why."""
+        file_id = (kwargs or {}).get("file_id")
+        if file_id:
+            status_store().update(
+                file_id,
+                status="queued",
+                stage="retrying",
+                message=f"temporary failure, retrying: {user_message(exc)}",
+            )
+
+    def _current_stage(self, file_id: str) -> str | None:
+        record = status_store().get(file_id) or {}
+        stage = record.get("stage")
+        return stage if stage in {"chunking", "vectorization", "storage", "kg_extraction"} else None
+
+
+class TaskReporter:
+    """Publishes pipeline progress as Celery PROGRESS state and in ``processing:status``."""
+
+    def __init__(self, task: Task, file_id: str) -> None:
+        self.task = task
+        self.file_id = file_id
+
+    def __call__(self, stage: str, overall: int, message: str, /, **fields: Any) -> None:
+        """Report ``overall`` progress (0–100) in ``stage``; ``fields`` go to the stage's record."""
+        status_store().update(
+            self.file_id,
+            status="processing",
+            stage=stage,
+            progress=overall,
+            message=message,
+            stages={stage: {"message": message, **fields}},
+        )
+        self.task.update_state(
+            state="PROGRESS",
+            meta={
+                "file_id": self.file_id,
+                "stage": stage,
+                "progress": overall,
+                "message": message,
+            },
+        )

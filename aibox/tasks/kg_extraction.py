@@ -1,0 +1,26 @@
+"""``kg_extraction`` queue: re-extract a file's knowledge graph (NER → RE → RT)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aibox.celery_app import app
+from aibox.pipeline import steps
+from aibox.tasks.base import FileTask, pipeline
+
+
+@app.task(
+    bind=True, base=FileTask, name="process_kg_extraction_only_task", stages=("kg_extraction",)
+)
+def process_kg_extraction_only_task(
+    self: FileTask,
+    file_id: str,
+    file_path: str | None = None,
+    file_type: str | None = None,
+    user_id: str | None = None,
+    force_rechunk: bool = False,
+) -> dict[str, Any]:
+    """Extract entities and relations from a file's chunks and replace its graph part."""
+    record = self.begin(file_id, user_id=user_id, file_path=file_path)
+    summary = steps.extract_graph(pipeline(), record, self.reporter(file_id), self.request.id)
+    return self.complete(file_id, summary)

@@ -1,0 +1,31 @@
+"""``vectorization`` queue: re-embed a file's chunks into the vector index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aibox.celery_app import app
+from aibox.pipeline import steps
+from aibox.tasks.base import FileTask, pipeline
+
+
+@app.task(
+    bind=True,
+    base=FileTask,
+    name="process_vectorization_only_task",
+    stages=("vectorization", "storage"),
+)
+def process_vectorization_only_task(
+    self: FileTask,
+    file_id: str,
+    file_path: str | None = None,
+    file_type: str | None = None,
+    user_id: str | None = None,
+    force_rechunk: bool = False,
+) -> dict[str, Any]:
+    """(Re)embed a file's stored chunks; with ``force_rechunk``, parse and chunk it again."""
+    record = self.begin(file_id, user_id=user_id, file_path=file_path)
+    summary = steps.vectorize_file(
+        pipeline(), record, self.reporter(file_id), force_rechunk=force_rechunk
+    )
+    return self.complete(file_id, summary)
