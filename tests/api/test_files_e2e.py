@@ -46,7 +46,7 @@ def wait_for_job(api: TestClient, job_id: str, timeout: float = 60) -> dict[str,
 
 def vector_count(client: redis.Redis) -> int:
     key = keys.vector_set(USER, runtime.embedder().id)
-    return int(client.execute_command("VCARD", key)) if client.exists(key) else 0
+    return int(client.vset().vcard(key))
 
 
 def test_english_markdown_and_traditional_chinese_text_complete(
