@@ -106,7 +106,9 @@ class FileTask(Task):
                 stage=stage or "failed",
                 message=f"processing failed: {message}",
                 error=message,
-                stages={stage: {"status": "failed", "error": message}} if stage else None,
+                stages={stage: {"status": "failed", "message": "failed", "error": message}}
+                if stage
+                else None,
             )
         except redis.RedisError:
             # The job is FAILURE in Celery and the registry regardless; don't mask exc.
