@@ -54,32 +54,17 @@ def main() -> int:
     port = free_port()
     _configure(port, tmp)
 
-    from aibox.connections import get_graph_db, get_redis
-    from aibox.files import FileStore
     from aibox.pipeline import runtime
     from aibox.pipeline.chunking import chunk_text
-    from aibox.pipeline.chunkstore import ChunkStore
-    from aibox.pipeline.graph.store import GraphStore
     from aibox.pipeline.parsers import parse_file
-    from aibox.pipeline.steps import Pipeline, process_file
-    from aibox.pipeline.vectors import VectorIndex
+    from aibox.pipeline.steps import process_file
     from aibox.server import start_server, stop_server
     from aibox.settings import get_settings
 
     server = start_server(port, tmp / "redis")
     try:
         settings = get_settings()
-        client = get_redis()
-        p = Pipeline(
-            files=FileStore(client, tmp / "storage"),
-            chunks=ChunkStore(client),
-            vectors=VectorIndex(client),
-            graphs=GraphStore(get_graph_db()),
-            embedder=runtime.embedder(),
-            extractor=runtime.extractor(),
-            chunk_size_chars=settings.chunk_size_chars,
-            chunk_overlap_chars=settings.chunk_overlap_chars,
-        )
+        p = runtime.pipeline()
         texts = [parse_file(path, path.suffix.lstrip(".")).text for path in CORPUS]
         text = "\n\n".join(texts * args.copies)
         chunks = chunk_text(

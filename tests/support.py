@@ -95,3 +95,14 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def pings(port: int) -> bool:
+    """True when a Redis server answers PING on ``port``."""
+    import redis
+
+    try:
+        with redis.Redis(port=port) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False

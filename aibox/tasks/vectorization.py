@@ -6,7 +6,8 @@ from typing import Any
 
 from aibox.celery_app import app
 from aibox.pipeline import steps
-from aibox.tasks.base import FileTask, pipeline
+from aibox.pipeline.runtime import pipeline
+from aibox.tasks.base import FileTask
 
 
 @app.task(
