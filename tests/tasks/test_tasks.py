@@ -1,0 +1,148 @@
+"""The task layer on a real broker: retries of transient errors, arguments checked against the
+stored record, failures recorded everywhere a user or operator looks."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from celery.result import AsyncResult
+from kombu import Exchange, Queue
+
+from aibox import app
+from aibox.errors import TransientError
+from aibox.files import FileRecord
+from aibox.pipeline import steps
+from aibox.services import file_store, job_registry, status_store
+from aibox.submit import submit_job
+from aibox.tasks import process_kg_extraction_only_task
+from tests.support import wait_for
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+# A queue of its own, consumed only by this module's in-process worker.
+RETRY_QUEUE = Queue("aibox-test-retry", Exchange("aibox-test-retry"), "aibox-test-retry")
+
+
+def stored(name: str = "english.md") -> FileRecord:
+    content = (DATA / name).read_bytes()
+    return file_store().save_upload(
+        [content],
+        user_id="local",
+        filename=name,
+        file_type="md",
+        content_type=None,
+        max_bytes=10**6,
+    )
+
+
+@pytest.fixture
+def retry_worker(redis_client: redis.Redis) -> Iterator[None]:
+    """A worker in this process (so the test can inject failures) on RETRY_QUEUE only."""
+    app.amqp.queues.add(RETRY_QUEUE)
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, queues=[RETRY_QUEUE.name], loglevel="INFO"
+    ):
+        yield
+
+
+def test_transient_errors_retry_with_backoff_then_succeed(
+    retry_worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = stored()
+    real = steps.extract_graph
+    failures: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if len(failures) < 2:
+            failures.append(1)
+            raise TransientError("embedding endpoint timed out")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(steps, "extract_graph", flaky)
+    job_id = str(uuid.uuid4())
+    process_kg_extraction_only_task.apply_async(
+        kwargs={"file_id": record.file_id, "user_id": "local"}, task_id=job_id, queue=RETRY_QUEUE
+    )
+    result = AsyncResult(job_id, app=app)
+    wait_for(lambda: result.state == "SUCCESS", timeout=30)
+    job = job_registry().get(job_id)
+    assert job is not None
+    assert job.state == "finished"
+    assert job.retries == 2
+    status = status_store().get(record.file_id)
+    assert status is not None
+    assert status["status"] == "completed"
+
+
+def test_exhausted_retries_fail_with_the_last_error(
+    retry_worker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = stored()
+
+    def down(*_: Any, **__: Any) -> dict[str, Any]:
+        raise TransientError("graph endpoint unreachable")
+
+    monkeypatch.setattr(steps, "extract_graph", down)
+    monkeypatch.setattr(process_kg_extraction_only_task, "max_retries", 1)
+    job_id = str(uuid.uuid4())
+    process_kg_extraction_only_task.apply_async(
+        kwargs={"file_id": record.file_id}, task_id=job_id, queue=RETRY_QUEUE
+    )
+    result = AsyncResult(job_id, app=app)
+    wait_for(lambda: result.state == "FAILURE", timeout=30)
+    job = job_registry().get(job_id)
+    assert job is not None
+    assert job.state == "failed"
+    assert job.retries == 1
+    assert job.error == "TransientError: graph endpoint unreachable"
+    status = status_store().get(record.file_id)
+    assert status is not None
+    assert status["status"] == "failed"
+    assert "graph endpoint unreachable" in status["message"]
+
+
+def test_forged_arguments_are_refused_by_the_worker(redis_client: redis.Redis, worker: Any) -> None:
+    """The stored record is the truth: another user or another path fails the job."""
+    record = stored()
+    forged = [
+        ({"user_id": "mallory"}, "does not belong to user mallory"),
+        ({"file_path": "/etc/passwd"}, "is not the stored path"),
+    ]
+    for extra, message in forged:
+        job_id = str(uuid.uuid4())
+        process_kg_extraction_only_task.apply_async(
+            kwargs={"file_id": record.file_id, **extra}, task_id=job_id
+        )
+        job = wait_for(lambda j=job_id: _ended(j), timeout=30)
+        assert job.state == "failed"
+        assert message in (job.error or "")
+    assert file_store().get(record.file_id) is not None
+
+
+def test_submit_sets_status_and_registry_before_the_worker_runs(
+    redis_client: redis.Redis, worker: Any
+) -> None:
+    record = stored()
+    job_id = submit_job(record, "graph")
+    registered = job_registry().get(job_id)
+    assert registered is not None
+    assert registered.task == "process_kg_extraction_only_task"
+    assert registered.queue == "kg_extraction"
+    assert registered.file_id == record.file_id
+    assert registered.user_id == "local"
+    job = wait_for(lambda: _ended(job_id), timeout=30)
+    assert job.state == "finished"
+    current = file_store().get(record.file_id)
+    assert current is not None
+    assert current.job_id == job_id
+    assert current.status == "completed"
+
+
+def _ended(job_id: str) -> Any:
+    job = job_registry().get(job_id)
+    return job if job is not None and job.state in {"finished", "failed"} else None
