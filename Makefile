@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 		{ echo "aibox needs Python 3.11 or newer (set PYTHON=...)"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,st]'
 	@touch $(STAMP)
 
 run: install

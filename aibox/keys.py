@@ -31,6 +31,16 @@ def user_files(user_id: str) -> str:
     return f"aibox:user:{user_id}:files"
 
 
+def file_jobs(file_id: str) -> str:
+    """Set: ids of every job submitted for a file (to revoke them when it is deleted)."""
+    return f"aibox:file:{file_id}:jobs"
+
+
+def user_file_embedders(user_id: str) -> str:
+    """Hash: file id -> id of the embedder its vectors were indexed with."""
+    return f"aibox:user:{user_id}:embedders"
+
+
 def chunks(file_id: str) -> str:
     """Hash: chunk index -> chunk JSON (text and offsets) for one file."""
     return f"aibox:chunks:{file_id}"

@@ -59,6 +59,9 @@ class JobRegistry:
         pipe = self.client.pipeline(transaction=True)
         pipe.hsetnx(keys.job(job_id), "created_at", now)
         self._transition(pipe, job_id, queue, "queued", now, fields)
+        if file_id:
+            pipe.sadd(keys.file_jobs(file_id), job_id)
+            pipe.expire(keys.file_jobs(file_id), self.retention_s)
         pipe.execute()
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
@@ -99,10 +102,22 @@ class JobRegistry:
             {"job_id": job_id, **{k: v for k, v in data.items() if v != ""}}
         )
 
-    def list(self, queue: str, state: JobState, *, offset: int = 0, limit: int = 50) -> list[str]:
+    def job_ids(
+        self, queue: str, state: JobState, *, offset: int = 0, limit: int = 50
+    ) -> list[str]:
         """Job ids in one queue and state, most recent first."""
         key = keys.jobs_by_state(queue, state)
         return cast(list[str], self.client.zrevrange(key, offset, offset + limit - 1))
+
+    def jobs_of_file(self, file_id: str) -> list[JobRecord]:
+        """Every job still on record for a file, oldest first."""
+        ids = cast(set[str], self.client.smembers(keys.file_jobs(file_id)))
+        records = [r for r in (self.get(job_id) for job_id in ids) if r is not None]
+        return sorted(records, key=lambda r: r.created_at or 0.0)
+
+    def forget_file(self, file_id: str) -> None:
+        """Drop the file's job index (the job records themselves expire with retention)."""
+        self.client.delete(keys.file_jobs(file_id))
 
     def count(self, queue: str, state: JobState) -> int:
         """How many jobs of ``queue`` are in ``state``."""

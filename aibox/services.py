@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from aibox.connections import get_redis
+from aibox.connections import get_graph_db, get_redis
 from aibox.files import FileStore
+from aibox.pipeline.chunkstore import ChunkStore
+from aibox.pipeline.graph.queries import GraphQueries
+from aibox.pipeline.graph.store import GraphStore
+from aibox.pipeline.vectors import VectorIndex
 from aibox.registry import JobRegistry
 from aibox.settings import get_settings
 from aibox.status import StatusStore
@@ -27,3 +31,27 @@ def status_store() -> StatusStore:
 def job_registry() -> JobRegistry:
     """The job registry."""
     return JobRegistry(get_redis(), get_settings().job_retention_s)
+
+
+@lru_cache(maxsize=1)
+def chunk_store() -> ChunkStore:
+    """Chunk texts and offsets."""
+    return ChunkStore(get_redis())
+
+
+@lru_cache(maxsize=1)
+def vector_index() -> VectorIndex:
+    """The users' vector sets."""
+    return VectorIndex(get_redis())
+
+
+@lru_cache(maxsize=1)
+def graph_store() -> GraphStore:
+    """The users' knowledge graphs (writes)."""
+    return GraphStore(get_graph_db())
+
+
+@lru_cache(maxsize=1)
+def graph_queries() -> GraphQueries:
+    """The users' knowledge graphs (reads)."""
+    return GraphQueries(graph_store())

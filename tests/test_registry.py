@@ -38,7 +38,7 @@ def test_a_job_moves_through_exactly_one_state_at_a_time(redis_client: redis.Red
     assert record.ended_at is not None
     assert record.created_at <= record.started_at <= record.ended_at
     assert registry.count("q", "failed") == 1
-    assert registry.list("q", "failed") == ["j1"]
+    assert registry.job_ids("q", "failed") == ["j1"]
     assert registry.count("q", "queued") == 0
 
 
@@ -51,5 +51,5 @@ def test_records_expire_and_old_terminal_entries_are_trimmed(redis_client: redis
     redis_client.zadd(keys.jobs_by_state("q", "finished"), {"ancient": 1.0})
     registry.published("j2", task="t", queue="q", file_id=None, user_id=None)
     registry.finished("j2", queue="q")
-    assert registry.list("q", "finished") == ["j2"]
+    assert registry.job_ids("q", "finished") == ["j2"]
     assert 0 < redis_client.ttl(keys.job("j2")) <= 100

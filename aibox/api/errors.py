@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aibox.errors import (
     ConflictError,
+    EmbedderMismatchError,
     NotFoundError,
     PermanentError,
     UnsupportedFileTypeError,
@@ -55,6 +56,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(PermanentError)
     async def _permanent(_: Request, exc: PermanentError) -> JSONResponse:
+        if isinstance(exc, EmbedderMismatchError):
+            return error_response(409, "embedder_mismatch", str(exc))
         if isinstance(exc, FileTooLargeError):
             return error_response(413, "file_too_large", str(exc))
         if isinstance(exc, UnsupportedFileTypeError):

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 import aibox
 from aibox.api.errors import install_error_handlers
-from aibox.api.routes import files, health, jobs
+from aibox.api.routes import files, graph, health, jobs, search
 from aibox.connections import check_capabilities, get_redis
 from aibox.logs import configure_logging
 
@@ -34,6 +34,8 @@ def create_app() -> FastAPI:
     app.include_router(health.router)
     app.include_router(files.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
+    app.include_router(search.router, prefix="/api/v1")
+    app.include_router(graph.router, prefix="/api/v1")
     return app
 
 

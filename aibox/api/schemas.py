@@ -6,6 +6,8 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aibox.pipeline.graph.queries import TripleRow
+
 T = TypeVar("T")
 
 
@@ -125,3 +127,72 @@ class HealthPublic(BaseModel):
     status: Literal["ok", "unavailable"]
     redis: bool
     detail: str | None = None
+
+
+class ChunkPublic(BaseModel):
+    """One chunk of a file: its text and where it sits in the document."""
+
+    index: int
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+
+
+class SearchRequest(BaseModel):
+    """A semantic search over the caller's files."""
+
+    query: str = Field(min_length=1, max_length=4000)
+    k: int = Field(default=10, ge=1, le=100)
+    file_ids: list[str] | None = Field(default=None, max_length=1000)
+
+
+class SearchHit(ChunkPublic):
+    """A chunk matching a search, best first."""
+
+    file_id: str
+    filename: str
+    score: float = Field(description="VSIM similarity: 1 identical, 0 opposite")
+
+
+class EntityPublic(BaseModel):
+    """An entity of the caller's knowledge graph."""
+
+    id: str
+    name: str
+    type: str
+    files: int | None = Field(default=None, description="how many files mention it")
+
+
+class TriplePublic(BaseModel):
+    """A typed relation between two entities, with where it was found."""
+
+    source: EntityPublic
+    type: str
+    target: EntityPublic
+    file_id: str
+    chunk: int
+    evidence: str
+    confidence: float
+
+
+class DeletionPublic(BaseModel):
+    """What deleting a file removed."""
+
+    file_id: str
+    revoked_jobs: list[str]
+    chunks: int
+    vectors: int
+
+
+def triple_public(triple: TripleRow) -> TriplePublic:
+    """The API shape of a graph query row."""
+    return TriplePublic(
+        source=EntityPublic(id=triple.source.id, name=triple.source.name, type=triple.source.type),
+        type=triple.type,
+        target=EntityPublic(id=triple.target.id, name=triple.target.name, type=triple.target.type),
+        file_id=triple.file_id,
+        chunk=triple.chunk,
+        evidence=triple.evidence,
+        confidence=triple.confidence,
+    )

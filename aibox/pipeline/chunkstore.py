@@ -44,6 +44,12 @@ class ChunkStore:
         chunks = [_decode(int(index), value) for index, value in raw.items()]
         return sorted(chunks, key=lambda c: c.index)
 
+    def window(self, file_id: str, offset: int, limit: int) -> list[Chunk]:
+        """Chunks ``offset .. offset+limit-1`` of a file (fewer at the end)."""
+        indices = [str(i) for i in range(offset, offset + limit)]
+        values = cast(list[str | None], self.client.hmget(keys.chunks(file_id), indices))
+        return [_decode(int(i), v) for i, v in zip(indices, values, strict=True) if v is not None]
+
     def get_many(self, ids: Iterable[str]) -> dict[str, Chunk]:
         """Chunks by chunk id (``file_id:index``); ids not found are left out."""
         pairs = [(cid, *cid.rsplit(":", 1)) for cid in ids]
@@ -66,11 +72,10 @@ class ChunkStore:
 
 
 def _encode(chunk: Chunk) -> str:
-    return json.dumps(
-        {"text": chunk.text, "start": chunk.start, "end": chunk.end}, ensure_ascii=False
-    )
+    data = {"text": chunk.text, "start": chunk.start, "end": chunk.end, "page": chunk.page}
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _decode(index: int, value: str) -> Chunk:
     data = json.loads(value)
-    return Chunk(index=index, text=data["text"], start=data["start"], end=data["end"])
+    return Chunk(index, data["text"], data["start"], data["end"], data.get("page"))

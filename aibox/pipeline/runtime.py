@@ -9,14 +9,10 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from aibox.connections import get_graph_db, get_redis
-from aibox.pipeline.chunkstore import ChunkStore
 from aibox.pipeline.embedders import Embedder, get_embedder
 from aibox.pipeline.graph import Extractor, get_extractor
-from aibox.pipeline.graph.store import GraphStore
 from aibox.pipeline.steps import Pipeline
-from aibox.pipeline.vectors import VectorIndex
-from aibox.services import file_store
+from aibox.services import chunk_store, file_store, graph_store, vector_index
 from aibox.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -43,9 +39,9 @@ def pipeline() -> Pipeline:
     settings = get_settings()
     return Pipeline(
         files=file_store(),
-        chunks=ChunkStore(get_redis()),
-        vectors=VectorIndex(get_redis()),
-        graphs=GraphStore(get_graph_db()),
+        chunks=chunk_store(),
+        vectors=vector_index(),
+        graphs=graph_store(),
         embedder=embedder(),
         extractor=extractor(),
         chunk_size_chars=settings.chunk_size_chars,

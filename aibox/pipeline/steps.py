@@ -146,6 +146,7 @@ def index_vectors(p: Pipeline, record: FileRecord, chunks: list[Chunk], report: 
     high_water = max(current.vector_high_water, len(chunks))
     # Write-ahead: record every id that may exist before adding, so a crash leaves none behind.
     p.files.update(record.file_id, embedder=embedder_id, vector_high_water=high_water)
+    p.vectors.record_embedder(record.user_id, record.file_id, embedder_id)
     report("vectorization", 50, "embedding chunks", status="processing", progress=0)
     report("storage", 50, "indexing vectors", status="processing", progress=0)
     for start in range(0, len(chunks), _EMBED_BATCH):

@@ -10,9 +10,13 @@ class Document:
     """Text extracted from one file, ready to chunk."""
 
     text: str
-    file_type: str  # canonical type name, e.g. "txt", "md"
+    file_type: str  # canonical type name, e.g. "txt", "md", "pdf"
     encoding: str | None = None  # the detected encoding, for text formats
     metadata: dict[str, str] = field(default_factory=dict)
+    #: ``(offset, page_number)`` where each page starts in ``text``, ascending (PDF only).
+    pages: tuple[tuple[int, int], ...] = ()
+    #: ``(start, end)`` spans of headings in ``text`` (Markdown, HTML, DOCX), ascending.
+    headings: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,7 @@ class Chunk:
     text: str
     start: int
     end: int
+    page: int | None = None  # the page the chunk starts on, for paged formats
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,11 @@ that the next run removes, never missing ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
 
 import numpy as np
 import redis
@@ -19,8 +23,17 @@ from aibox.pipeline.chunkstore import chunk_id
 _BATCH = 500
 
 
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result: a chunk and VSIM's similarity score (1 = identical, 0 = opposite)."""
+
+    file_id: str
+    chunk_index: int
+    score: float
+
+
 class VectorIndex:
-    """Adds, removes and searches chunk vectors."""
+    """Adds, removes and searches chunk vectors, and knows which embedder indexed each file."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
@@ -54,3 +67,40 @@ class VectorIndex:
     def count(self, user_id: str, embedder_id: str) -> int:
         """How many vectors the user's set for this embedder holds."""
         return int(self.client.vset().vcard(keys.vector_set(user_id, embedder_id)))
+
+    def search(
+        self,
+        user_id: str,
+        embedder_id: str,
+        vector: np.ndarray,
+        k: int,
+        file_ids: Sequence[str] | None = None,
+    ) -> list[Hit]:
+        """The ``k`` chunks most similar to ``vector``, best first, optionally in some files."""
+        key = keys.vector_set(user_id, embedder_id)
+        blob = np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        options: dict[str, Any] = {"with_scores": True, "count": k}
+        if file_ids is not None:
+            if not file_ids:
+                return []
+            # Ids are aibox's own hex ids (checked by the caller), so json.dumps quoting is safe.
+            options["filter"] = f".file_id in {json.dumps(list(file_ids))}"
+        reply = cast(dict[str, float] | None, self.client.vset().vsim(key, blob, **options))
+        hits = []
+        for element, similarity in (reply or {}).items():
+            file_id, index = element.rsplit(":", 1)
+            hits.append(Hit(file_id, int(index), float(similarity)))
+        return hits
+
+    def record_embedder(self, user_id: str, file_id: str, embedder_id: str) -> None:
+        """Remember which embedder the file's vectors are in."""
+        self.client.hset(keys.user_file_embedders(user_id), file_id, embedder_id)
+
+    def forget_file(self, user_id: str, file_id: str) -> None:
+        """Forget the file in the user's embedder index."""
+        self.client.hdel(keys.user_file_embedders(user_id), file_id)
+
+    def embedders_in_use(self, user_id: str) -> Counter[str]:
+        """How many of the user's files are indexed with each embedder."""
+        values = cast(list[str], self.client.hvals(keys.user_file_embedders(user_id)))
+        return Counter(values)

@@ -13,7 +13,8 @@ from typing import Any
 import redis
 from celery import Task
 
-from aibox.errors import TransientError, user_message
+from aibox.deletion import remove_file_data
+from aibox.errors import FileNotFoundInStoreError, TransientError, user_message
 from aibox.files import FileRecord
 from aibox.services import file_store, status_store
 from aibox.settings import get_settings
@@ -53,8 +54,15 @@ class FileTask(Task):
         """A pipeline reporter publishing to the task state and the status record."""
         return TaskReporter(self, file_id)
 
-    def complete(self, file_id: str, summary: dict[str, Any]) -> dict[str, Any]:
-        """Mark the file's processing completed and return the task's result."""
+    def complete(self, record: FileRecord, summary: dict[str, Any]) -> dict[str, Any]:
+        """Mark the file's processing completed and return the task's result.
+
+        If the file was deleted meanwhile, remove what this job wrote and fail instead.
+        """
+        file_id = record.file_id
+        if file_store().get(file_id) is None:
+            remove_file_data(record)
+            raise FileNotFoundInStoreError(f"file {file_id} was deleted while being processed")
         file_store().update(file_id, status="completed", error=None)
         status_store().update(
             file_id,
@@ -73,10 +81,11 @@ class FileTask(Task):
         if not file_id:
             return
         message = user_message(exc)
-        stage = self._current_stage(file_id)
         try:
-            if file_store().get(file_id) is not None:
-                file_store().update(file_id, status="failed", error=message)
+            if file_store().get(file_id) is None:
+                return  # deleted: nothing to report on, and no status key to re-create
+            stage = self._current_stage(file_id)
+            file_store().update(file_id, status="failed", error=message)
             status_store().update(
                 file_id,
                 status="failed",

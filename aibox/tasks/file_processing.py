@@ -29,4 +29,4 @@ def process_file_chunking_and_vectorization_task(
     """
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
     summary = steps.process_file(pipeline(), record, self.reporter(file_id), self.request.id)
-    return self.complete(file_id, summary)
+    return self.complete(record, summary)

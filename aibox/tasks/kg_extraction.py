@@ -24,4 +24,4 @@ def process_kg_extraction_only_task(
     """Extract entities and relations from a file's chunks and replace its graph part."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
     summary = steps.extract_graph(pipeline(), record, self.reporter(file_id), self.request.id)
-    return self.complete(file_id, summary)
+    return self.complete(record, summary)

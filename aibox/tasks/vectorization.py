@@ -29,4 +29,4 @@ def process_vectorization_only_task(
     summary = steps.vectorize_file(
         pipeline(), record, self.reporter(file_id), force_rechunk=force_rechunk
     )
-    return self.complete(file_id, summary)
+    return self.complete(record, summary)

@@ -108,7 +108,7 @@ def registry_states(file_id: str) -> set[str]:
     states = set()
     for queue in ("file_processing", "vectorization", "kg_extraction"):
         for state in ("queued", "started", "finished", "failed"):
-            for job_id in registry.list(queue, state, limit=1000):
+            for job_id in registry.job_ids(queue, state, limit=1000):
                 record = registry.get(job_id)
                 if record is not None and record.file_id == file_id:
                     states.add(state)
@@ -134,7 +134,7 @@ def test_binary_file_fails_clearly_and_the_worker_goes_on(
     assert record is not None
     assert record.traceback is not None
     assert "UnreadableFileError" in record.traceback
-    assert bad["job_id"] in job_registry().list("file_processing", "failed")
+    assert bad["job_id"] in job_registry().job_ids("file_processing", "failed")
     assert wait_until_done(api, good["file_id"])["status"] == "completed"
     after = upload(api, "again.md", b"# Again\n\nTim Cook visited Berlin with Angela Merkel.\n")
     assert wait_until_done(api, after["file_id"])["status"] == "completed"

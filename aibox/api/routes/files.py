@@ -7,17 +7,29 @@ from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, File, Query, UploadFile
 
-from aibox.api.deps import CurrentUser, FilesDep, SettingsDep, StatusDep
+from aibox import deletion
+from aibox.api.deps import (
+    ChunksDep,
+    CurrentUser,
+    FilesDep,
+    GraphDep,
+    OwnedFile,
+    SettingsDep,
+    StatusDep,
+)
 from aibox.api.schemas import (
+    ChunkPublic,
+    DeletionPublic,
     Envelope,
     FilePublic,
     FileSubmitted,
     JobSubmitted,
     ProcessingStatus,
     RegenerateRequest,
+    TriplePublic,
+    triple_public,
 )
-from aibox.errors import NotFoundError
-from aibox.files import FileRecord, FileStore
+from aibox.files import FileRecord
 from aibox.pipeline.parsers import file_type_for
 from aibox.submit import submit_job
 
@@ -68,17 +80,52 @@ def list_files(
 
 
 @router.get("/{file_id}", response_model=Envelope[FilePublic])
-def get_file(file_id: str, user: CurrentUser, files: FilesDep) -> Envelope[FilePublic]:
+def get_file(record: OwnedFile) -> Envelope[FilePublic]:
     """One of the caller's files."""
-    return Envelope(data=_public(_owned(files, file_id, user)))
+    return Envelope(data=_public(record))
+
+
+@router.delete("/{file_id}", response_model=Envelope[DeletionPublic])
+def delete_file(record: OwnedFile) -> Envelope[DeletionPublic]:
+    """Delete a file: revoke its jobs, remove its bytes, chunks, vectors, status and graph part."""
+    done = deletion.delete_file(record)
+    data = DeletionPublic(
+        file_id=done.file_id,
+        revoked_jobs=done.revoked_jobs,
+        chunks=done.chunks,
+        vectors=done.vectors,
+    )
+    return Envelope(message="file deleted", data=data)
+
+
+@router.get("/{file_id}/chunks", response_model=Envelope[list[ChunkPublic]])
+def get_chunks(
+    record: OwnedFile,
+    chunks: ChunksDep,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Envelope[list[ChunkPublic]]:
+    """A window of the file's chunks, in document order."""
+    window = chunks.window(record.file_id, offset, limit)
+    return Envelope(data=[ChunkPublic.model_validate(c, from_attributes=True) for c in window])
+
+
+@router.get("/{file_id}/graph", response_model=Envelope[list[TriplePublic]])
+def get_file_graph(
+    record: OwnedFile,
+    user: CurrentUser,
+    graph: GraphDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> Envelope[list[TriplePublic]]:
+    """The typed relations (triples) this file contributed to the caller's graph."""
+    triples = graph.file_triples(user, record.file_id, limit=limit)
+    return Envelope(data=[triple_public(t) for t in triples])
 
 
 @router.get("/{file_id}/status", response_model=Envelope[ProcessingStatus])
-def get_status(
-    file_id: str, user: CurrentUser, files: FilesDep, statuses: StatusDep
-) -> Envelope[ProcessingStatus]:
+def get_status(record: OwnedFile, statuses: StatusDep) -> Envelope[ProcessingStatus]:
     """A file's processing status: overall and per stage (old system's field names)."""
-    record = _owned(files, file_id, user)
+    file_id = record.file_id
     status = statuses.get(file_id)
     if status is None:
         # The status record expired (its TTL is hours); the file record still knows the end.
@@ -96,21 +143,11 @@ def get_status(
 
 
 @router.post("/{file_id}/regenerate", status_code=202, response_model=Envelope[JobSubmitted])
-def regenerate(
-    file_id: str, body: RegenerateRequest, user: CurrentUser, files: FilesDep
-) -> Envelope[JobSubmitted]:
+def regenerate(record: OwnedFile, body: RegenerateRequest) -> Envelope[JobSubmitted]:
     """Run part of a file's processing again: ``vector``, ``graph`` or ``full``."""
-    record = _owned(files, file_id, user)
     job_id = submit_job(record, body.type, force_rechunk=body.force_rechunk)
-    data = JobSubmitted(file_id=file_id, job_id=job_id, type=body.type)
+    data = JobSubmitted(file_id=record.file_id, job_id=job_id, type=body.type)
     return Envelope(message=f"{body.type} regeneration queued", data=data)
-
-
-def _owned(files: FileStore, file_id: str, user: str) -> FileRecord:
-    record = files.get_owned(file_id, user)
-    if record is None:
-        raise NotFoundError(f"file {file_id} not found")
-    return record
 
 
 def _public(record: FileRecord) -> FilePublic:

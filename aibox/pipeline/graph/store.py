@@ -13,6 +13,7 @@ Entities mentioned by other files stay.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 _BATCH = 500
 _INDEXES = (
     "CREATE INDEX FOR (e:Entity) ON (e.key)",
+    "CREATE INDEX FOR (e:Entity) ON (e.id)",
     "CREATE INDEX FOR (d:Document) ON (d.file_id)",
 )
 
@@ -78,6 +80,7 @@ class GraphStore:
         rows = [
             {
                 "key": e.key,
+                "id": entity_id(e.key),
                 "name": e.name,
                 "type": e.type,
                 "count": counts[e.key],
@@ -89,7 +92,7 @@ class GraphStore:
             graph.query(
                 "UNWIND $rows AS row "
                 "MERGE (e:Entity {key: row.key}) "
-                "ON CREATE SET e.name = row.name, e.type = row.type "
+                "ON CREATE SET e.id = row.id, e.name = row.name, e.type = row.type "
                 "WITH e, row MATCH (d:Document {file_id: $file_id}) "
                 "MERGE (e)-[m:MENTIONED_IN]->(d) "
                 "SET m.run = $run, m.count = row.count, m.chunks = row.chunks",
@@ -159,6 +162,11 @@ class GraphStore:
                 "WHERE NOT (e)-[:MENTIONED_IN]->() DETACH DELETE e",
                 {"keys": batch},
             )
+
+
+def entity_id(key: str) -> str:
+    """A short, URL-safe, stable id for an entity key (keys may hold any text)."""
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _checked_type(name: str) -> str:

@@ -1,0 +1,41 @@
+"""The caller's knowledge graph: find entities, walk their relations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from aibox.api.deps import CurrentUser, GraphDep
+from aibox.api.schemas import EntityPublic, Envelope, TriplePublic, triple_public
+from aibox.errors import NotFoundError
+
+router = APIRouter(prefix="/graph", tags=["graph"])
+
+
+@router.get("/entities", response_model=Envelope[list[EntityPublic]])
+def find_entities(
+    user: CurrentUser,
+    graph: GraphDep,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Envelope[list[EntityPublic]]:
+    """Entities whose name contains ``q`` (case- and Traditional/Simplified-insensitive)."""
+    rows = graph.find_entities(user, q, limit=limit)
+    return Envelope(
+        data=[EntityPublic(id=r.id, name=r.name, type=r.type, files=r.files) for r in rows]
+    )
+
+
+@router.get("/entities/{entity_id}/neighbors", response_model=Envelope[list[TriplePublic]])
+def neighbors(
+    entity_id: str,
+    user: CurrentUser,
+    graph: GraphDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Envelope[list[TriplePublic]]:
+    """The entity's relations to other entities, in both directions, most confident first."""
+    if graph.entity(user, entity_id) is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+    triples = graph.neighbors(user, entity_id, limit=limit)
+    return Envelope(data=[triple_public(t) for t in triples])

@@ -1,0 +1,121 @@
+"""Search, chunks and graph endpoints on files processed by the real worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+from fastapi.testclient import TestClient
+
+from aibox.services import vector_index
+from tests.api.test_files_e2e import DATA, upload, wait_until_done
+
+
+def processed(api: TestClient, name: str, content: bytes | None = None) -> dict[str, Any]:
+    submitted = upload(api, name, content if content is not None else (DATA / name).read_bytes())
+    assert wait_until_done(api, submitted["file_id"])["status"] == "completed"
+    return submitted
+
+
+def search(api: TestClient, **body: Any) -> list[dict[str, Any]]:
+    response = api.post("/api/v1/search", json=body)
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+def test_search_finds_the_passage_and_scopes_to_files(api: TestClient) -> None:
+    english = processed(api, "english.md")
+    chinese = processed(api, "traditional.txt")
+    hits = search(api, query="Microsoft acquired GitHub", k=3)
+    assert hits, "no hits"
+    top = hits[0]
+    assert top["file_id"] == english["file_id"]
+    assert top["filename"] == "english.md"
+    assert "Microsoft acquired GitHub" in top["text"]
+    source = (DATA / "english.md").read_text(encoding="utf-8")
+    assert source[top["start"] : top["end"]] == top["text"]
+    assert 0 < top["score"] <= 1
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    chinese_hits = search(api, query="鴻海在2016年收購了夏普公司", k=3)
+    assert chinese_hits[0]["file_id"] == chinese["file_id"]
+    scoped = search(api, query="Microsoft acquired GitHub", k=5, file_ids=[chinese["file_id"]])
+    assert scoped
+    assert {h["file_id"] for h in scoped} == {chinese["file_id"]}
+
+
+def test_search_refuses_files_of_others_and_bad_bodies(api: TestClient) -> None:
+    response = api.post("/api/v1/search", json={"query": "x", "file_ids": ["not-mine"]})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    for body in ({"query": ""}, {"query": "x", "k": 0}, {"query": "x", "k": 1000}, {}):
+        response = api.post("/api/v1/search", json=body)
+        assert response.status_code == 422, body
+        assert response.json()["code"] == "validation_error"
+
+
+def test_search_refuses_to_mix_embedders(api: TestClient, redis_client: redis.Redis) -> None:
+    processed(api, "english.md")
+    # A file indexed under another embedder (as after changing AIBOX_EMBEDDER).
+    vector_index().record_embedder("local", "some-old-file", "openai-some-model-768")
+    response = api.post("/api/v1/search", json={"query": "Apple"})
+    assert response.status_code == 409
+    body = response.json()
+    assert body["code"] == "embedder_mismatch"
+    assert "openai-some-model-768" in body["message"]
+    assert "re-vectorize" in body["message"]
+
+
+def test_chunks_endpoint_pages_through_the_document(api: TestClient) -> None:
+    english = processed(api, "english.md")
+    status = api.get(f"/api/v1/files/{english['file_id']}/status").json()["data"]
+    count = status["chunking"]["chunk_count"]
+    chunks = api.get(f"/api/v1/files/{english['file_id']}/chunks").json()["data"]
+    assert [c["index"] for c in chunks] == list(range(count))
+    source = (DATA / "english.md").read_text(encoding="utf-8")
+    for chunk in chunks:
+        assert source[chunk["start"] : chunk["end"]] == chunk["text"]
+    window = api.get(f"/api/v1/files/{english['file_id']}/chunks?offset=1&limit=1").json()
+    assert [c["index"] for c in window["data"]] == ([1] if count > 1 else [])
+    assert api.get("/api/v1/files/nope/chunks").status_code == 404
+
+
+def test_file_graph_entities_and_neighbors(api: TestClient) -> None:
+    english = processed(api, "english.md")
+    triples = api.get(f"/api/v1/files/{english['file_id']}/graph").json()["data"]
+    founded = [t for t in triples if t["type"] == "FOUNDED"]
+    assert any(
+        t["source"]["name"] == "Steve Jobs" and t["target"]["name"].startswith("Apple")
+        for t in founded
+    ), founded
+    for t in triples:
+        assert t["file_id"] == english["file_id"]
+        assert t["evidence"]
+        assert 0 <= t["confidence"] <= 1
+    entities = api.get("/api/v1/graph/entities", params={"q": "apple"}).json()["data"]
+    apple = next(e for e in entities if e["name"].startswith("Apple"))
+    assert apple["type"] == "ORGANIZATION"
+    assert apple["files"] == 1
+    around = api.get(f"/api/v1/graph/entities/{apple['id']}/neighbors").json()["data"]
+    assert around
+    assert all(apple["id"] in (t["source"]["id"], t["target"]["id"]) for t in around)
+    assert any(t["type"] == "FOUNDED" and t["target"]["id"] == apple["id"] for t in around)
+    response = api.get("/api/v1/graph/entities/0000000000000000/neighbors")
+    assert response.status_code == 404
+
+
+def test_entity_search_merges_traditional_and_simplified(api: TestClient) -> None:
+    processed(api, "traditional.txt")
+    simplified = api.get("/api/v1/graph/entities", params={"q": "台积电"}).json()["data"]
+    traditional = api.get("/api/v1/graph/entities", params={"q": "台積電"}).json()["data"]
+    assert simplified
+    assert simplified == traditional
+
+
+def test_user_input_never_becomes_cypher(api: TestClient) -> None:
+    processed(api, "english.md")
+    hostile = "') MATCH (n) DETACH DELETE n //"
+    response = api.get("/api/v1/graph/entities", params={"q": hostile})
+    assert response.status_code == 200
+    assert response.json()["data"] == []
+    entities = api.get("/api/v1/graph/entities", params={"q": "apple"}).json()["data"]
+    assert entities, "the graph must still be there"
