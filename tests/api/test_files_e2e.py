@@ -174,3 +174,22 @@ def test_health(api: TestClient) -> None:
     response = api.get("/health")
     assert response.status_code == 200
     assert response.json()["data"] == {"status": "ok", "redis": True, "detail": None}
+
+
+def test_upload_over_the_size_limit_is_413_and_stores_nothing(
+    api: TestClient, redis_client: redis.Redis
+) -> None:
+    from aibox.api.main import app
+    from aibox.settings import Settings, get_settings
+
+    app.dependency_overrides[get_settings] = lambda: Settings(max_upload_bytes=1024)
+    try:
+        response = api.post("/api/v1/files", files={"file": ("big.txt", b"a" * 2048, "text/plain")})
+    finally:
+        app.dependency_overrides.clear()
+    assert response.status_code == 413
+    assert response.json()["code"] == "file_too_large"
+    assert "1024-byte limit" in response.json()["message"]
+    assert redis_client.zcard(keys.user_files(USER)) == 0
+    storage = get_settings().storage_path / USER
+    assert not storage.exists() or not any(storage.iterdir())
