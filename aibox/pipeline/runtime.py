@@ -20,15 +20,16 @@ logger = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def embedder() -> Embedder:
-    """The configured embedder."""
-    settings = get_settings()
-    return get_embedder(settings.embedder, dim=settings.embedding_dim)
+    """The configured embedder, loaded."""
+    instance = get_embedder(get_settings())
+    instance.load()
+    return instance
 
 
 @lru_cache(maxsize=1)
 def extractor() -> Extractor:
     """The configured knowledge-graph extractor, loaded."""
-    instance = get_extractor(get_settings().kg_extractor)
+    instance = get_extractor(get_settings())
     instance.load()
     return instance
 

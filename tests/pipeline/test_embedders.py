@@ -1,16 +1,22 @@
-"""Embedder registry and the hashing embedder: shape, norms, determinism, similarity."""
+"""Embedder registry, vector space ids and the hashing embedder: shape, norms, similarity."""
 
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pydantic import SecretStr
 
 from aibox.errors import ConfigurationError
-from aibox.pipeline.embedders import Embedder, HashingEmbedder, get_embedder
+from aibox.pipeline.embedders import Embedder, HashingEmbedder, get_embedder, space_id
 from aibox.pipeline.embedders import hashing as hashing_module
+from aibox.pipeline.embedders.openai import OpenAIEmbedder
+from aibox.pipeline.embedders.sentence_transformers import SentenceTransformerEmbedder
+from aibox.settings import Settings
 
 EN_TSMC = "TSMC is the world's largest contract chip maker, headquartered in Hsinchu, Taiwan."
 EN_TSMC_2 = "The largest semiconductor foundry in the world, TSMC, has its headquarters in Hsinchu."
@@ -26,30 +32,88 @@ def cosine(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
     return float(a @ b)
 
 
+def hashing(dim: int) -> Embedder:
+    return get_embedder(Settings(embedder="hashing", embedding_dim=dim))
+
+
 def test_get_embedder_builds_hashing() -> None:
-    embedder: Embedder = get_embedder("hashing", dim=384)
+    embedder = hashing(384)
     assert isinstance(embedder, HashingEmbedder)
     assert (embedder.name, embedder.dim, embedder.id) == ("hashing", 384, "hashing-384")
+    embedder.load()  # nothing to load, but part of the interface
+
+
+def test_get_embedder_builds_sentence_transformers_without_loading(tmp_path: Path) -> None:
+    settings = Settings(embedder="sentence-transformers", st_model_path=tmp_path, st_batch_size=7)
+    embedder = get_embedder(settings)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert (embedder.name, embedder.model_path, embedder.batch_size) == (
+        "sentence-transformers",
+        tmp_path.resolve(),
+        7,
+    )
+    assert embedder.model_name == tmp_path.name
+
+
+def test_get_embedder_builds_openai_without_a_request() -> None:
+    settings = Settings(
+        embedder="openai",
+        openai_base_url="http://127.0.0.1:9/v1/",
+        openai_embedding_model="bge-m3",
+        openai_api_key=SecretStr("secret"),
+        openai_embedding_batch_size=5,
+    )
+    embedder = get_embedder(settings)
+    assert isinstance(embedder, OpenAIEmbedder)
+    assert (embedder.name, embedder.base_url, embedder.model, embedder.batch_size) == (
+        "openai",
+        "http://127.0.0.1:9/v1",
+        "bge-m3",
+        5,
+    )
+    embedder.close()
 
 
 def test_id_differs_by_dim() -> None:
-    assert get_embedder("hashing", dim=256).id != get_embedder("hashing", dim=384).id
+    assert hashing(256).id != hashing(384).id
 
 
 def test_unknown_embedder_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"unknown embedder 'bert'.*: hashing$"):
-        get_embedder("bert", dim=384)
+    with pytest.raises(
+        ConfigurationError,
+        match=r"unknown embedder 'bert'.*: hashing, openai, sentence-transformers$",
+    ):
+        get_embedder(Settings(embedder="bert"))
 
 
 @pytest.mark.parametrize("dim", [0, -1])
 def test_non_positive_dim_is_a_configuration_error(dim: int) -> None:
     with pytest.raises(ConfigurationError, match="AIBOX_EMBEDDING_DIM"):
-        get_embedder("hashing", dim=dim)
+        hashing(dim)
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "dim", "expected"),
+    [
+        ("openai", "nomic-embed-text", 768, "openai-nomic-embed-text-768"),
+        ("openai", "BAAI/bge-m3:latest", 1024, "openai-BAAI-bge-m3-latest-1024"),
+        (
+            "sentence-transformers",
+            "all-MiniLM-L6-v2",
+            384,
+            "sentence-transformers-all-MiniLM-L6-v2-384",
+        ),
+        ("openai", "模型 v1.5", 8, "openai-v1.5-8"),
+    ],
+)
+def test_space_id_is_safe_in_a_redis_key(kind: str, model: str, dim: int, expected: str) -> None:
+    assert space_id(kind, model, dim) == expected
+    assert re.fullmatch(r"[A-Za-z0-9._-]+", expected)
 
 
 def test_shape_dtype_and_unit_norm() -> None:
     texts = [EN_TSMC, ZH_TSMC, "x", "台", "   ", "a\x00b", "😀 emoji", "lone \ud800 surrogate"]
-    vectors = get_embedder("hashing", dim=128).embed(texts)
+    vectors = hashing(128).embed(texts)
     assert vectors.shape == (len(texts), 128)
     assert vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-6)
@@ -67,7 +131,7 @@ def test_empty_text_gives_a_zero_row_and_empty_input_an_empty_matrix() -> None:
 def test_deterministic_across_instances() -> None:
     texts = [EN_TSMC, ZH_TSMC, EN_CAT, ""]
     first = HashingEmbedder(384).embed(texts)
-    second = get_embedder("hashing", dim=384).embed(tuple(texts))
+    second = hashing(384).embed(tuple(texts))
     assert np.array_equal(first, second)
 
 
@@ -115,7 +179,7 @@ def test_case_and_whitespace_are_folded() -> None:
     ],
 )
 def test_similar_texts_score_higher(text: str, paraphrase: str, unrelated: list[str]) -> None:
-    vectors = get_embedder("hashing", dim=384).embed([text, paraphrase, *unrelated])
+    vectors = hashing(384).embed([text, paraphrase, *unrelated])
     related_score = cosine(vectors[0], vectors[1])
     for other in vectors[2:]:
         assert related_score > cosine(vectors[0], other) + 0.1

@@ -42,6 +42,9 @@ class HashingEmbedder:
         """Stable identifier of this embedder and its vector space, e.g. ``hashing-384``."""
         return f"{self.name}-{self.dim}"
 
+    def load(self) -> None:
+        """Nothing to load: the hashing scheme is pure arithmetic."""
+
     def embed(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
         """Return one L2-normalised float32 row per text (all zeros for an empty text)."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
