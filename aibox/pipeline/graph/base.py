@@ -7,6 +7,7 @@ from typing import Protocol
 
 from aibox.errors import ConfigurationError
 from aibox.pipeline.types import Chunk, Entity, GraphExtraction, Mention, Relation
+from aibox.settings import Settings
 
 RELATED_TO = "RELATED_TO"
 
@@ -60,19 +61,29 @@ def run_stages(extractor: Extractor, chunks: Sequence[Chunk]) -> GraphExtraction
     return GraphExtraction(entities, mentions, extractor.type_relations(candidates, chunks))
 
 
-def _heuristic() -> Extractor:
+def _heuristic(settings: Settings) -> Extractor:
     from aibox.pipeline.graph.heuristic import HeuristicExtractor
 
+    del settings
     return HeuristicExtractor()
 
 
-_EXTRACTORS: dict[str, Callable[[], Extractor]] = {"heuristic": _heuristic}
+def _llm(settings: Settings) -> Extractor:
+    from aibox.pipeline.graph.llm import LLMExtractor
+
+    return LLMExtractor(settings)
 
 
-def get_extractor(name: str) -> Extractor:
-    """Return a new extractor by name; raise ConfigurationError naming the known ones."""
+_EXTRACTORS: dict[str, Callable[[Settings], Extractor]] = {"heuristic": _heuristic, "llm": _llm}
+
+
+def get_extractor(settings: Settings) -> Extractor:
+    """Return a new ``settings.kg_extractor``; raise ConfigurationError naming the known ones."""
+    name = settings.kg_extractor
     factory = _EXTRACTORS.get(name)
     if factory is None:
         known = ", ".join(sorted(_EXTRACTORS))
-        raise ConfigurationError(f"unknown graph extractor {name!r}; known extractors: {known}")
-    return factory()
+        raise ConfigurationError(
+            f"unknown graph extractor {name!r} (AIBOX_KG_EXTRACTOR); known extractors: {known}"
+        )
+    return factory(settings)

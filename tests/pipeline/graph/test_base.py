@@ -10,16 +10,17 @@ import pytest
 from aibox.errors import ConfigurationError
 from aibox.pipeline.graph import RELATION_TYPES, Extractor, get_extractor
 from aibox.pipeline.types import GraphExtraction
+from aibox.settings import Settings
 
 
 def test_heuristic_is_known() -> None:
-    extractor: Extractor = get_extractor("heuristic")
+    extractor: Extractor = get_extractor(Settings(kg_extractor="heuristic"))
     assert extractor.name == "heuristic"
 
 
 def test_unknown_extractor_names_the_known_ones() -> None:
     with pytest.raises(ConfigurationError, match="heuristic") as caught:
-        get_extractor("spacy")
+        get_extractor(Settings(kg_extractor="spacy"))
     assert "spacy" in str(caught.value)
 
 
@@ -37,7 +38,7 @@ def test_relation_types_are_the_closed_list() -> None:
 
 
 def test_load_is_idempotent_and_extract_works_after_it() -> None:
-    extractor = get_extractor("heuristic")
+    extractor = get_extractor(Settings(kg_extractor="heuristic"))
     extractor.load()
     extractor.load()
     assert extractor.extract([]) == GraphExtraction([], [], [])
@@ -48,7 +49,8 @@ def test_nothing_heavy_loads_at_import_and_extract_loads_lazily() -> None:
         "import sys\n"
         "from aibox.pipeline.graph import get_extractor\n"
         "from aibox.pipeline.types import Chunk\n"
-        "extractor = get_extractor('heuristic')\n"
+        "from aibox.settings import Settings\n"
+        "extractor = get_extractor(Settings(kg_extractor='heuristic'))\n"
         "assert 'jieba' not in sys.modules, 'jieba imported at import time'\n"
         "text = '馬雲在杭州創立了阿里巴巴集團。'\n"
         "result = extractor.extract([Chunk(0, text, 0, len(text))])\n"

@@ -11,6 +11,7 @@ from aibox.pipeline.graph.base import Extractor
 from aibox.pipeline.graph.heuristic import tagger
 from aibox.pipeline.graph.normalise import to_simplified
 from aibox.pipeline.types import GraphExtraction
+from aibox.settings import Settings
 from tests.pipeline.graph.helpers import chunks_of, entity_types, relation, typed
 
 TRADITIONAL = (
@@ -29,7 +30,7 @@ SIMPLIFIED = (
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    extractor = get_extractor("heuristic")
+    extractor = get_extractor(Settings(kg_extractor="heuristic"))
     extractor.load()
     return extractor
 

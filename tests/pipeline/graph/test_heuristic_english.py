@@ -7,6 +7,7 @@ import pytest
 from aibox.pipeline.graph import get_extractor, normalise_key
 from aibox.pipeline.graph.base import Extractor
 from aibox.pipeline.types import GraphExtraction
+from aibox.settings import Settings
 from tests.pipeline.graph.helpers import chunks_of, entity_types, relation, typed
 
 TEXT = (
@@ -21,7 +22,7 @@ TEXT = (
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    extractor = get_extractor("heuristic")
+    extractor = get_extractor(Settings(kg_extractor="heuristic"))
     extractor.load()
     return extractor
 

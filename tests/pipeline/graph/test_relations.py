@@ -11,12 +11,13 @@ from aibox.pipeline.graph.base import Extractor
 from aibox.pipeline.graph.heuristic import relations
 from aibox.pipeline.graph.heuristic.relations import MAX_PAIRS_PER_SENTENCE
 from aibox.pipeline.types import Chunk, GraphExtraction, Relation
+from aibox.settings import Settings
 from tests.pipeline.graph.helpers import chunks_of, typed
 
 
 @pytest.fixture(scope="module")
 def extractor() -> Extractor:
-    extractor = get_extractor("heuristic")
+    extractor = get_extractor(Settings(kg_extractor="heuristic"))
     extractor.load()
     return extractor
 
