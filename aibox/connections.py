@@ -6,6 +6,8 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 from falkordb import FalkorDB
 
 from aibox.errors import ServerCapabilityError
@@ -27,6 +29,10 @@ def get_redis() -> redis.Redis:
         decode_responses=True,
         health_check_interval=30,
         socket_keepalive=True,
+        socket_connect_timeout=5,
+        # A few quick retries ride out a blip; a Redis that is down fails fast (redis-py 8's
+        # default of 10 retries stalled every caller ~4 s), and tasks retry with backoff.
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), 3),
     )
 
 
