@@ -6,9 +6,9 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from falkordb import FalkorDB
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
-from falkordb import FalkorDB
 
 from aibox.errors import ServerCapabilityError
 from aibox.settings import get_settings

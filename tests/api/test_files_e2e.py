@@ -182,6 +182,8 @@ def test_upload_over_the_size_limit_is_413_and_stores_nothing(
     from aibox.api.main import app
     from aibox.settings import Settings, get_settings
 
+    storage = get_settings().storage_path / USER
+    before = set(storage.iterdir()) if storage.exists() else set()
     app.dependency_overrides[get_settings] = lambda: Settings(max_upload_bytes=1024)
     try:
         response = api.post("/api/v1/files", files={"file": ("big.txt", b"a" * 2048, "text/plain")})
@@ -191,5 +193,4 @@ def test_upload_over_the_size_limit_is_413_and_stores_nothing(
     assert response.json()["code"] == "file_too_large"
     assert "1024-byte limit" in response.json()["message"]
     assert redis_client.zcard(keys.user_files(USER)) == 0
-    storage = get_settings().storage_path / USER
-    assert not storage.exists() or not any(storage.iterdir())
+    assert (set(storage.iterdir()) if storage.exists() else set()) == before

@@ -40,7 +40,9 @@ ORG_SUFFIXES_EN = _words(
     capital ventures airlines airways motors pharmaceuticals industries college school academy
     museum church party club federation union bureau commission authority fund trust studios
     records media networks solutions services enterprises organization organisation
-    alliance consortium press hospital"""
+    alliance consortium press hospital electronics devices instruments semiconductor
+    semiconductors therapeutics biosciences robotics communications telecom broadcasting
+    railway railways"""
 )
 
 # Suffixes dropped when matching a short alias ("Apple" for "Apple Inc.").
@@ -59,9 +61,11 @@ ORG_HEADS_EN = _words(
 # A first word that, followed by "of", starts a place name ("Republic of Korea").
 LOCATION_HEADS_EN = _words("republic kingdom state city province county gulf bay isle")
 
+# Final words of place names; buildings and sites count as places (Etihad Stadium).
 LOCATION_SUFFIXES_EN = _words(
     """city county state province valley river lake mountain mountains island islands bay
-    street road avenue square district region coast peninsula desert ocean sea"""
+    street road avenue square district region coast peninsula desert ocean sea stadium airport
+    cathedral"""
 )
 
 # Words that precede a person's name ("CEO Tim Cook", "Dr. Smith") and are not part of it.
@@ -87,8 +91,11 @@ COUNTRIES_AND_CITIES_EN = _words(
     taipei hsinchu kaohsiung taichung tainan seoul delhi mumbai moscow toronto vancouver
     sydney melbourne dubai cairo istanbul amsterdam brussels vienna zurich geneva stockholm
     oslo helsinki dublin lisbon prague warsaw boston chicago seattle houston dallas atlanta
-    miami denver detroit philadelphia washington california texas florida oregon nevada
-    arizona ohio michigan virginia massachusetts cupertino redmond u.s. u.k."""
+    miami denver detroit philadelphia washington cupertino redmond u.s. u.k. alabama alaska
+    arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho
+    illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan
+    minnesota mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania
+    tennessee texas utah vermont virginia wisconsin wyoming"""
 )
 
 # Multi-word places, stored normalised (lower case, single spaces).
@@ -115,6 +122,12 @@ PLACES_EN = frozenset(
         "menlo park",
         "palo alto",
         "new jersey",
+        "new hampshire",
+        "new mexico",
+        "north dakota",
+        "south dakota",
+        "rhode island",
+        "west virginia",
         "north carolina",
         "south carolina",
         "washington d.c.",
@@ -154,13 +167,20 @@ ORG_SUFFIXES_ZH = (
     "所",
 )
 
+# Common nouns that end like an organisation ("总部" headquarters, "内部" inside).
+NOT_ORG_SUFFIX_WORDS_ZH = _words(
+    """总部 本部 干部 内部 外部 全部 局部 东部 西部 南部 北部 中部 头部 底部 顶部 胸部 腹部 背部
+    当局 结局 格局 布局 大局 场所 住所 厕所 处所 庭院 住院 寺院 剧院 书院 大厅 客厅 餐厅"""
+)
+
 # Organisation words that name nothing by themselves ("服务公司" a service company).
 GENERIC_ORG_PREFIXES_ZH = _words(
     """总 分 子 母 本 该 此 其 这家 那家 一家 某 各 全 内 外 上 下 东 西 南 北 中 东南 西南
     东北 西北 干 俱乐 总部 服务 科技 贸易 投资 控股 研究 医学 科学 电影 美容 理发 学 商学
     法学 工学 文学 董事 管理 设计 建筑 物业 保险 证券 航空 汽车 电子 网络 软件 咨询 顾问
     国家 政府 地方 私立 公立 国立 研究生 附属 附设 疗养 卫生 派出 剧 戏 医 寺 学术 当
-    结 布 格 内阁 住 病 庭 厕 场 诊 剧场 场所 研究所 事务"""
+    结 布 格 内阁 住 病 庭 厕 场 诊 剧场 场所 研究所 事务 技术 新创 初创 创业 上市 民营 国营
+    外资 跨国"""
 )
 
 # Words allowed inside an organisation name besides nouns ("鸿海精密工业股份有限公司").
@@ -177,11 +197,14 @@ PROPER_FLAGS_ZH = frozenset({"nr", "nrt", "nrfg", "ns", "nt", "nz", "eng", "j"})
 LOCATION_SUFFIXES_ZH = ("特别行政区", "自治区", "省", "市", "县", "区", "州", "镇", "乡")
 
 # Common surnames (Simplified); two-character ones are checked first.
-COMPOUND_SURNAMES_ZH = _words("欧阳 司马 诸葛 上官 司徒 东方 夏侯 慕容 长孙 皇甫 尉迟 令狐")
+COMPOUND_SURNAMES_ZH = _words(
+    "欧阳 司马 诸葛 上官 司徒 东方 夏侯 慕容 长孙 皇甫 尉迟 令狐 张简 范姜"
+)
 SURNAMES_ZH = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖萧田董潘袁蔡蒋余于杜叶程"
     "魏苏吕丁沈任姚卢姜崔钟谭陆汪范廖石金韦贾夏付傅方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺"
     "毛郝顾龚邵万覃武钱戴严莫孔向常汤康易乔赖文施洪辛柯庄凌温涂游颜"
+    "高简詹翁纪欧蓝连卓古巫尤阮童"  # common in Taiwan
 )
 
 # Characters that end a run of single characters: function words, pronouns, common verbs.

@@ -171,6 +171,8 @@ def _make(
         is_title = word.rstrip(".") in lx.PERSON_TITLES_EN
         if not is_title and word not in lx.STOPWORDS_EN:
             break
+        if word == "new" and stripped < last:  # New York, New Orleans: part of the name
+            break
         titled = titled or is_title
         stripped += 1
     if stripped > last:
@@ -219,6 +221,8 @@ def _classify(name: _Name) -> tuple[str, int]:
         return PERSON, RULED
     if words[-1] in lx.LOCATION_SUFFIXES_EN and len(words) > 1:
         return LOCATION, TAGGED
+    if words[0] in lx.ORGS_EN and len(words) > 1:  # Google DeepMind, Samsung Electronics
+        return ORGANIZATION, TAGGED
     if name.before in lx.LOCATION_CUES_EN and len(words) <= 3:
         return LOCATION, GUESS
     if 2 <= len(words) <= 4 and _looks_like_person(name.words):
@@ -227,6 +231,9 @@ def _classify(name: _Name) -> tuple[str, int]:
 
 
 def _looks_like_person(words: list[_Token]) -> bool:
+    """Two or three name-like words, particles aside: Tim Cook, Charles de Gaulle."""
+    if sum(word.low not in lx.PARTICLES_EN for word in words) > 3:
+        return False
     ends = (words[0], words[-1])
     if not all(word.name_like and not word.text.endswith(".") for word in ends):
         return False

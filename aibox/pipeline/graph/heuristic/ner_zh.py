@@ -1,8 +1,9 @@
 """Chinese NER from jieba POS tags, organisation-suffix rules and a surname rule.
 
 Rules run in order and a word used by one rule is not reused: organisation suffixes (the
-name-like words before 公司/集团/大学… are merged in), gazetteers, place suffixes, unknown
-names (runs of single characters that start with a surname), then jieba's own tags (nr → PERSON,
+name-like words before 公司/集团/大学… are merged in), gazetteers, names written with a middle
+dot (比尔·盖兹), place suffixes, unknown names (runs of single characters that start with a
+surname, or a surname and a two-character given name), then jieba's own tags (nr → PERSON,
 ns → LOCATION, nt → ORGANIZATION). Spans index the original, possibly Traditional, text.
 """
 
@@ -30,6 +31,12 @@ _GAZETTEER_PREFIXES = frozenset(
 )
 _ORG_SUFFIX_ENDS = frozenset(suffix[-1] for suffix in lx.ORG_SUFFIXES_ZH)
 _GENERIC_WHEN_PLACE = frozenset({"公司", "有限公司"})
+_NAME_DOTS = frozenset("·‧・•")
+_NAME_FLAGS = frozenset({"nr", "nrt", "nrfg", "ns", "nz"})
+_GIVEN_NAME_FLAGS = frozenset({"nr", "nrt", "nrfg", "nz", "n"})
+_MAX_NAME_PART = 5  # characters on either side of a middle dot
+_NUMERALS = frozenset("零一二三四五六七八九十百千万亿两几半")
+_AREA_ENDS = frozenset("省市县")  # an address goes on with a smaller area: 桃园市芦竹区
 _NOUN_FLAGS = frozenset({"n", "nr", "nrt", "nrfg", "ns", "nt", "nz", "ng", "j", "l"})
 _POS_TYPES = {
     "nr": (PERSON, TAGGED),
@@ -45,7 +52,8 @@ def find_entities(text: str) -> list[Span]:
     tokens = tag(text)
     used = [False] * len(tokens)
     spans: list[Span] = []
-    for rule in (_organisations, _gazetteer, _places, _unknown_names, _tagged, _latin):
+    rules = (_organisations, _gazetteer, _dotted_names, _places, _unknown_names, _tagged, _latin)
+    for rule in rules:
         spans.extend(rule(tokens, used))
     spans.sort(key=lambda span: span.start)
     return spans
@@ -73,8 +81,17 @@ def _gazetteer(tokens: list[Token], used: list[bool]) -> list[Span]:
         if found is None:
             index += 1
             continue
-        spans.append(_take(tokens, used, index, found[0], found[1], RULED))
-        index = found[0] + 1
+        last, kind = found
+        following = last + 1
+        if (
+            kind == LOCATION
+            and following < len(tokens)
+            and not used[following]
+            and tokens[following].word in lx.LOCATION_SUFFIXES_ZH  # 新北 / 市 → 新北市
+        ):
+            last = following
+        spans.append(_take(tokens, used, index, last, kind, RULED))
+        index = last + 1
     return spans
 
 
@@ -107,6 +124,8 @@ def _organisations(tokens: list[Token], used: list[bool]) -> list[Span]:
         suffix = _org_suffix(token.word)
         if used[last] or suffix is None or token.flag not in _NOUN_FLAGS:
             continue
+        if token.word in lx.NOT_ORG_SUFFIX_WORDS_ZH:  # 总部 "headquarters" is no ministry (部)
+            continue
         first = last
         while first > 0 and last - first < _MAX_ORG_WORDS - 1:
             previous = tokens[first - 1]
@@ -128,6 +147,8 @@ def _accept_organisation(words: list[Token], suffix: str) -> bool:
     core = "".join(token.word for token in words)[: -len(suffix)]
     if suffix in _GENERIC_WHEN_PLACE and len(words) == 2 and words[0].flag == "ns":
         return False  # 台湾公司: "a Taiwanese company"
+    if words[0].flag == "ns" and core[len(words[0].word) :] in lx.GENERIC_ORG_PREFIXES_ZH:
+        return False  # 德国新创公司: "a German start-up"
     if any(token.flag in lx.PROPER_FLAGS_ZH or _is_known(token) for token in words):
         return True
     if len(core) < 2 or core in lx.GENERIC_ORG_PREFIXES_ZH:
@@ -139,7 +160,13 @@ def _accept_organisation(words: list[Token], suffix: str) -> bool:
 def _places(tokens: list[Token], used: list[bool]) -> list[Span]:
     spans = []
     for index, token in enumerate(tokens):
-        if used[index] or token.flag not in _NOUN_FLAGS or not _HAN.match(token.word):
+        if used[index]:
+            continue
+        district = _district(tokens, used, index)
+        if district is not None:
+            spans.append(_take(tokens, used, index, district, LOCATION, RULED))
+            continue
+        if token.flag not in _NOUN_FLAGS or not _HAN.match(token.word):
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if (
@@ -156,36 +183,129 @@ def _places(tokens: list[Token], used: list[bool]) -> list[Span]:
     return spans
 
 
+def _district(tokens: list[Token], used: list[bool], first: int) -> int | None:
+    """The last token of a smaller area named right after a city or county (台中市 / 西 屯 区)."""
+    if first == 0 or not used[first - 1] or tokens[first - 1].word[-1] not in _AREA_ENDS:
+        return None
+    length, index = 0, first
+    while index < len(tokens) and not used[index] and _HAN.match(tokens[index].word):
+        word = tokens[index].word
+        if word in lx.LOCATION_SUFFIXES_ZH:
+            return index if length else None
+        if word in lx.STOPWORDS_ZH or word in lx.NAME_BREAK_CHARS_ZH:
+            return None
+        length += len(word)
+        if length > 3:
+            return None
+        index += 1
+    return None
+
+
 def _surname_length(name: str) -> int:
     if name[:2] in lx.COMPOUND_SURNAMES_ZH:
         return 2
     return 1 if name[:1] in lx.SURNAMES_ZH else 0
 
 
+def _is_name_char(token: Token) -> bool:
+    """A single character that may be part of a name; 许 but not 万 may be tagged a numeral."""
+    word = token.word
+    if len(word) != 1 or not _HAN.match(word) or word in lx.NAME_BREAK_CHARS_ZH:
+        return False
+    return token.flag != "m" or (word in lx.SURNAMES_ZH and word not in _NUMERALS)
+
+
+def _name_start(run: str) -> int | None:
+    """Where in a run of single characters a surname starts a name of 2-4 characters."""
+    for start in range(len(run)):
+        surname = _surname_length(run[start:])
+        if surname and 1 <= len(run) - start - surname <= 2:
+            return start
+    return None
+
+
+def _is_given_name(token: Token) -> bool:
+    return (
+        len(token.word) == 2
+        and _HAN.match(token.word) is not None
+        and token.flag in _GIVEN_NAME_FLAGS
+        and token.word not in lx.STOPWORDS_ZH
+        and _org_suffix(token.word) is None
+    )
+
+
 def _unknown_names(tokens: list[Token], used: list[bool]) -> list[Span]:
-    """Join runs of single characters that start with a surname: 张 忠 谋 → 张忠谋."""
+    """Join single characters from a surname on, or a surname and a two-character given name."""
+    # 张 忠 谋 → 张忠谋; 县 长 周 春 米 → 周春米 (the run need not start with the surname);
+    # 陈 / 美玲 → 陈美玲 (jieba kept the given name whole).
     spans = []
     index = 0
     while index < len(tokens):
         run_end = index
-        while (
-            run_end < len(tokens)
-            and not used[run_end]
-            and len(tokens[run_end].word) == 1
-            and _HAN.match(tokens[run_end].word)
-            and tokens[run_end].word not in lx.NAME_BREAK_CHARS_ZH
-            and tokens[run_end].flag != "m"
-        ):
+        while run_end < len(tokens) and not used[run_end] and _is_name_char(tokens[run_end]):
             run_end += 1
         if run_end == index:
             index += 1
             continue
-        name = "".join(token.word for token in tokens[index:run_end])
-        surname = _surname_length(name)
-        if surname and 1 <= len(name) - surname <= 2:
-            spans.append(_take(tokens, used, index, run_end - 1, PERSON, TAGGED))
+        start = _name_start("".join(token.word for token in tokens[index:run_end]))
+        if start is not None:
+            spans.append(_take(tokens, used, index + start, run_end - 1, PERSON, TAGGED))
+        elif (
+            tokens[run_end - 1].word in lx.SURNAMES_ZH
+            and run_end < len(tokens)
+            and not used[run_end]
+            and _is_given_name(tokens[run_end])
+        ):
+            spans.append(_take(tokens, used, run_end - 1, run_end, PERSON, TAGGED))
+            run_end += 1
         index = run_end
     return spans
+
+
+def _dotted_names(tokens: list[Token], used: list[bool]) -> list[Span]:
+    """Names written with a middle dot between their parts: 比尔·盖兹, 撒古流·巴瓦瓦隆."""
+    spans = []
+    for dot, token in enumerate(tokens):
+        if token.word not in _NAME_DOTS or used[dot]:
+            continue
+        first = _name_part(tokens, used, dot, -1)
+        last = _name_part(tokens, used, dot, 1)
+        while first < dot < last < len(tokens) - 2 and tokens[last + 1].word in _NAME_DOTS:
+            further = _name_part(tokens, used, last + 1, 1)  # 马丁·路德·金
+            if further == last + 1:
+                break
+            last = further
+        if first == dot or last == dot:
+            continue
+        if last + 1 < len(tokens) and _org_suffix(tokens[last + 1].word):
+            continue  # 梅琳达·盖兹基金会: part of an organisation's name
+        spans.append(_take(tokens, used, first, last, PERSON, TAGGED))
+    return spans
+
+
+def _name_part(tokens: list[Token], used: list[bool], dot: int, step: int) -> int:
+    """The farthest token of the name part beside a middle dot (``dot`` itself if none)."""
+    # The word next to the dot belongs to the name whatever its tag (图灵/n, 甘迺迪/v); further
+    # words only if they are single characters or tagged as names (巴瓦/ns 瓦隆/nr).
+    end, length = dot, 0
+    index = dot + step
+    while 0 <= index < len(tokens) and not used[index]:
+        token = tokens[index]
+        if end == dot:
+            fits = (
+                _HAN.match(token.word) is not None
+                and token.word not in lx.STOPWORDS_ZH
+                and token.word not in lx.NAME_BREAK_CHARS_ZH
+                and _org_suffix(token.word) is None
+            )
+        else:
+            named = token.flag in _NAME_FLAGS and _HAN.match(token.word) is not None
+            fits = _is_name_char(token) or named
+        length += len(token.word)
+        if not fits or length > _MAX_NAME_PART:
+            break
+        end, index = index, index + step
+    return end
 
 
 def _tagged(tokens: list[Token], used: list[bool]) -> list[Span]:

@@ -53,8 +53,9 @@ RULES = (
         frozenset({ORGANIZATION, MISC, LOCATION}),
         frozenset({LOCATION}),
         _pattern(
-            r"(?:located|headquartered|based|situated)\s+in|headquarters\s+in|-based",
-            "总部位于|总部设于|总部设在|总部在|位于|坐落于|设于",
+            r"(?:located|headquartered|based|situated)\s+in|headquarters\s+in|-based"
+            r"|(?:relocated|moved)\s+to",
+            "总部位于|总部设于|总部设在|总部在|位于|坐落于|设于|迁至|迁往|迁到",
         ),
     ),
     Rule(
@@ -72,7 +73,8 @@ RULES = (
         _ORG_LIKE,
         _pattern(r"leads|led|heads|headed|runs|chairs", "领导|执掌|掌管|带领"),
         _pattern(
-            r"ceo|chief\s+executive|chairman|chairwoman|president|head|leader",
+            r"ceo|chief\s+executive(?:\s+officer)?|chairman|chairwoman|president|head|leader"
+            r"|governor",
             "董事长|执行长|首席执行官|总裁|总经理|主席|院长|校长|局长|部长|社长|行长",
         ),
     ),
@@ -82,8 +84,8 @@ RULES = (
         _ACTORS,
         _pattern(
             r"partner(?:ed|s|ing)?\s+with|partnership\s+with|partner\s+of|teamed\s+up\s+with"
-            r"|collaborat(?:ed|es|ing|ion)\s+with|alliance\s+with",
-            "合作|结盟|携手",
+            r"|collaborat(?:ed|es|ing|ion)\s+with|alliance\s+with|joint\s+ventures?",
+            "合作|结盟|携手|合资",
         ),
         symmetric=True,
     ),
@@ -93,7 +95,7 @@ RULES = (
         _ORG_LIKE,
         _pattern(
             r"works?\s+(?:at|for)|worked\s+(?:at|for)|working\s+(?:at|for)|employed\s+by"
-            r"|employee\s+of|joined",
+            r"|employee\s+of|joined|taught\s+at|teach(?:es|ing)?\s+at",
             "任职于|就职于|供职于|效力于|任职|就职|加入",
         ),
     ),
@@ -101,6 +103,9 @@ RULES = (
 
 
 SYMMETRIC_TYPES = frozenset(rule.type for rule in RULES if rule.symmetric)
+
+# Right before a LEADS title, makes its holder a deputy, who works for the organisation.
+DEPUTY = re.compile(r"(?:(?<![A-Za-z])(?:vice|deputy)[\s-]*|副)$", re.IGNORECASE)
 
 
 def _compile() -> tuple[re.Pattern[str], dict[str, tuple[Rule, bool]]]:

@@ -5,8 +5,11 @@ and in its clause wins); when both mentions share a clause, also just after the 
 (Chinese puts verbs and titles there: X与Y合作, X担任Y董事长) and just before the first. Verbs
 make the first mention the subject unless the clause is passive (founded by, 被, 由); titles
 make the person after them the subject (Apple CEO Tim Cook, 台积电董事长魏哲家) unless "of"
-follows (Tim Cook, CEO of Apple). The entity types have the last word: a type is used only
-when the types fit it, in the found direction or else the other way round.
+follows (Tim Cook, CEO of Apple); such a title must stand next to its holder and in one clause
+with the organisation, and one held by a deputy (vice president, 副院长) means WORKS_FOR. Two
+places side by side need no trigger: "Omaha, Nebraska" and 台北市信义区 are LOCATED_IN. The
+entity types have the last word: a type is used only when the types fit it, in the found
+direction or else the other way round.
 """
 
 from __future__ import annotations
@@ -17,7 +20,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from aibox.pipeline.graph.base import RELATED_TO
-from aibox.pipeline.graph.heuristic.trigger_lexicon import FORMS, SYMMETRIC_TYPES, TRIGGER, Rule
+from aibox.pipeline.graph.heuristic import lexicon as lx
+from aibox.pipeline.graph.heuristic.spans import LOCATION
+from aibox.pipeline.graph.heuristic.trigger_lexicon import (
+    DEPUTY,
+    FORMS,
+    RULES,
+    SYMMETRIC_TYPES,
+    TRIGGER,
+    Rule,
+)
 from aibox.pipeline.graph.normalise import original_span, to_simplified_aligned
 from aibox.pipeline.types import Relation
 
@@ -26,6 +38,10 @@ _PASSIVE_ZH = re.compile(r"被|(?<![自理经缘])由(?!于|此)")
 _OF_AFTER = re.compile(r"^\s*(?:of|at|for)\b", re.IGNORECASE)
 _BY_AFTER = re.compile(r"^\s*by\b", re.IGNORECASE)
 _NEAR_CHARS = 16  # how far after or before the pair a trigger may stand
+_HAN = re.compile(r"[\u3400-\u9fff]")
+# "Paris, London and Tokyo": the place after the comma continues a list, not the first place.
+_LIST_AFTER = re.compile(r"(?:\s*,\s*[A-Z][\w.'-]*(?:\s+[A-Z][\w.'-]*){0,3})*\s*,?\s+(?:and|or)\b")
+_WORKS_FOR = next(rule for rule in RULES if rule.type == "WORKS_FOR")
 TRIGGER_SHARE = 0.4  # confidence added to a relation a trigger types
 
 
@@ -55,6 +71,10 @@ def classify(
     second_type: str,
 ) -> Typing | None:
     """Type mentions ``first`` before ``second`` (offsets into ``evidence``) if a trigger fits."""
+    if first_type == LOCATION and second_type == LOCATION:
+        nested = _nested_places(evidence, first, second)
+        if nested is not None:
+            return nested
     found = _triggers(evidence)
     for zone, start, end in _zones(evidence, first, second):
         inside = [trigger for trigger in found if start <= trigger.start and trigger.end <= end]
@@ -62,6 +82,7 @@ def classify(
             # A trigger belongs to the clause of the mention after it: in "X创办人Y表示，Z…" the
             # title is Y's, not Z's.
             inside = [t for t in inside if not _CLAUSE_END.search(evidence, t.end, second[0])]
+            inside = [t for t in inside if _attached(evidence, t, first, second)]
         # Between and before: nearest the mention that follows; after: nearest the second.
         inside.sort(key=lambda trigger: trigger.end if zone == "after" else -trigger.end)
         for trigger in inside:
@@ -70,6 +91,30 @@ def classify(
             if typing is not None:
                 return typing
     return None
+
+
+def _nested_places(evidence: str, first: tuple[int, int], second: tuple[int, int]) -> Typing | None:
+    """LOCATED_IN for "Omaha, Nebraska" (a known larger place after a comma) and 台北市信义区."""
+    gap = evidence[first[1] : second[0]]
+    if not gap:
+        chinese = _HAN.match(evidence, first[1] - 1) and _HAN.match(evidence, second[0])
+        return Typing("LOCATED_IN", False) if chinese else None
+    if gap.strip() != "," or evidence[: first[0]].rstrip().endswith(","):
+        return None
+    larger = evidence[second[0] : second[1]].lower()
+    if larger not in lx.COUNTRIES_AND_CITIES_EN and larger not in lx.PLACES_EN:
+        return None
+    return None if _LIST_AFTER.match(evidence, second[1]) else Typing("LOCATED_IN", True)
+
+
+def _attached(
+    evidence: str, trigger: _Trigger, first: tuple[int, int], second: tuple[int, int]
+) -> bool:
+    """False for a title away from its holder or cut from the organisation by a clause break."""
+    if not trigger.title or trigger.of_after:
+        return True
+    near = second[0] - trigger.end <= _NEAR_CHARS
+    return near and not _CLAUSE_END.search(evidence, first[1], trigger.start)
 
 
 def _zones(
@@ -110,6 +155,8 @@ def _triggers(evidence: str) -> tuple[_Trigger, ...]:
     found = []
     for match in TRIGGER.finditer(simplified):
         rule, title = FORMS[str(match.lastgroup)]
+        if title and rule.type == "LEADS" and DEPUTY.search(simplified, 0, match.start()):
+            rule = _WORKS_FOR  # a deputy works for the organisation: 副院长, vice president
         start, end = original_span(owners, match.start(), match.end())
         rest = simplified[match.end() :]
         found.append(
