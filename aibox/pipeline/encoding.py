@@ -35,6 +35,18 @@ _EXCLUDED_GUESSES = ["utf_16", "utf_16_le", "utf_16_be", "utf_32", "utf_32_le", 
 _CONTROL_CHARS = tuple(chr(c) for c in range(0x20) if chr(c) not in "\t\n\r\f\v\x1b")
 _MAX_CONTROL_RATIO = 0.05
 
+_WHATWG_ALIASES = {
+    "iso-8859-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "latin1": "cp1252",
+    "latin-1": "cp1252",
+    "us-ascii": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gbk",
+    "big5": "cp950",
+    "x-sjis": "shift_jis",
+}
+
 _NUL_MESSAGE = "file is not text: it contains binary data (NUL bytes)"
 _CONTROL_MESSAGE = "file is not text: it contains binary data (control characters)"
 _UNKNOWN_MESSAGE = "file is not text: its bytes match no known text encoding"
@@ -53,6 +65,30 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     _reject_control_characters(text)
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     return text, encoding
+
+
+def decode_declared(data: bytes, charset: str) -> tuple[str, str] | None:
+    """Decode ``data`` as the charset a document declares; None when it does not decode cleanly.
+
+    A byte-order mark overrides the declaration, as in browsers; so do WHATWG's aliases
+    (``iso-8859-1`` means windows-1252, ``gb2312`` means GBK, ``big5`` means its superset cp950).
+    """
+    if _decode_with_bom(data) is not None:
+        return None
+    label = charset.strip().lower()
+    try:
+        encoding = codecs.lookup(_WHATWG_ALIASES.get(label, label)).name
+    except LookupError:
+        return None
+    if encoding.startswith(("utf-16", "utf-32")):
+        return None  # a declaration in ASCII-compatible bytes cannot be right about these
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    if "\x00" in text or _count_controls(text) > _MAX_CONTROL_RATIO * len(text):
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
 
 
 def _decode_with_bom(data: bytes) -> tuple[str, str] | None:
@@ -88,6 +124,9 @@ def _reject_control_characters(text: str) -> None:
     """Raise when ``text`` holds NULs or too many control characters to be a text file."""
     if "\x00" in text:
         raise UnreadableFileError(_NUL_MESSAGE)
-    controls = sum(text.count(char) for char in _CONTROL_CHARS)
-    if controls > _MAX_CONTROL_RATIO * len(text):
+    if _count_controls(text) > _MAX_CONTROL_RATIO * len(text):
         raise UnreadableFileError(_CONTROL_MESSAGE)
+
+
+def _count_controls(text: str) -> int:
+    return sum(text.count(char) for char in _CONTROL_CHARS)

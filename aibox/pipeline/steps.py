@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from aibox.files import FileRecord, FileStore
-from aibox.pipeline.chunking import chunk_text
+from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.chunkstore import ChunkStore
 from aibox.pipeline.embedders import Embedder
 from aibox.pipeline.graph import Extractor
@@ -121,8 +121,8 @@ def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
     report("chunking", 10, "parsing file", status="processing", progress=0)
     document = parse_file(p.files.path_of(record), record.file_type)
     report("chunking", 25, "file parsed, chunking", status="processing", progress=50)
-    chunks = chunk_text(
-        document.text, size_chars=p.chunk_size_chars, overlap_chars=p.chunk_overlap_chars
+    chunks = chunk_document(
+        document, size_chars=p.chunk_size_chars, overlap_chars=p.chunk_overlap_chars
     )
     p.chunks.replace(record.file_id, chunks)
     p.files.update(record.file_id, chunk_count=len(chunks))

@@ -1,16 +1,19 @@
-"""chunk_text: offsets, size budget, sentence-level overlap, hard splits, argument checks."""
+"""chunk_text and chunk_document: offsets, budget, overlap, hard splits, headings, pages."""
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import pathlib
 import random
 from collections.abc import Callable
 
 import pytest
 
-from aibox.pipeline.chunking import chunk_text
+from aibox.pipeline.chunking import chunk_document, chunk_text
+from aibox.pipeline.parsers import parse_file
 from aibox.pipeline.sentences import split_sentences
-from aibox.pipeline.types import Chunk
+from aibox.pipeline.types import Chunk, Document
 
 EN_WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while"]
 EN_WORDS += ["Dr.", "Smith", "reads", "e.g.", "books", "U.S.", "Mr."]
@@ -179,3 +182,171 @@ def test_deterministic() -> None:
 def test_invalid_arguments(size: int, overlap: int) -> None:
     with pytest.raises(ValueError, match="_chars"):
         chunk_text("Some text.", size_chars=size, overlap_chars=overlap)
+
+
+# --- chunk_document: headings, pages and real documents ----------------------------------------
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "data" / "docs"
+FIXTURES = sorted(p.name for p in DOCS.iterdir() if p.suffix in {".html", ".pdf", ".docx"})
+
+
+def assert_valid_document_chunks(
+    document: Document, chunks: list[Chunk], size: int, overlap: int
+) -> None:
+    """chunk_text's invariants plus headings kept with their text and the page of each chunk."""
+    assert_valid_chunks(document.text, chunks, size, overlap)
+    headings = document.headings
+    for chunk in chunks:
+        for number, (start, end) in enumerate(headings):
+            if chunk.start <= start and end == chunk.end:
+                # Allowed only for a heading that ends the document, or when the next heading
+                # follows at once and cannot fit as well.
+                if not document.text[end:].strip():
+                    continue
+                following = headings[number + 1] if number + 1 < len(headings) else None
+                assert following is not None, f"chunk {chunk.index} ends with a heading"
+                assert not document.text[end : following[0]].strip()
+                assert following[1] - chunk.start > size
+    if not document.pages:
+        assert all(chunk.page is None for chunk in chunks)
+        return
+    starts = [offset for offset, _ in document.pages]
+    for chunk in chunks:
+        expected = document.pages[max(bisect.bisect_right(starts, chunk.start) - 1, 0)][1]
+        assert chunk.page == expected
+    assert [c.page for c in chunks] == sorted(c.page for c in chunks if c.page is not None)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+@pytest.mark.parametrize(("size", "overlap"), [(120, 30), (300, 60), (1000, 0)])
+def test_invariants_on_real_documents(name: str, size: int, overlap: int) -> None:
+    document = parse_file(DOCS / name, name.rsplit(".", 1)[1])
+    chunks = chunk_document(document, size_chars=size, overlap_chars=overlap)
+    assert_valid_document_chunks(document, chunks, size, overlap)
+    if document.headings:
+        # Every heading starts a chunk or sits inside one with text after it.
+        starts = {c.start for c in chunks}
+        assert any(start in starts for start, _ in document.headings)
+
+
+def test_pdf_chunks_know_their_pages() -> None:
+    document = parse_file(DOCS / "python-tutorial-appetite.pdf", "pdf")
+    chunks = chunk_document(document, size_chars=400, overlap_chars=80)
+    assert chunks[0].page == 1
+    assert chunks[-1].page == 2
+    second_page = document.pages[1][0]
+    assert all(c.page == (1 if c.start < second_page else 2) for c in chunks)
+
+
+def test_chinese_chunks_end_on_sentence_boundaries() -> None:
+    document = parse_file(DOCS / "debian-reference-ch04.zh-tw.html", "html")
+    size = 200
+    chunks = chunk_document(document, size_chars=size, overlap_chars=40)
+    assert_valid_document_chunks(document, chunks, size, 40)
+    sentences = split_sentences(document.text)
+    boundaries = {end for _, end in sentences} | {end for _, end in document.headings}
+    for chunk in chunks:
+        if chunk.end in boundaries:
+            continue
+        # Only a sentence longer than the budget may be cut inside.
+        start, end = next((s, e) for s, e in sentences if s < chunk.end <= e)
+        assert end - start > size, chunk.text
+    ends = [c.text[-1] for c in chunks]
+    assert sum(char in "。！？" for char in ends) >= len(chunks) // 3
+
+
+def test_heading_starts_a_new_chunk_when_the_current_one_is_half_full() -> None:
+    text = "First sentence here. Second one here.\n\n## Next part\n\nBody one. Body two."
+    heading = text.index("## Next part")
+    document = Document(text, "md", headings=((heading, heading + 12),))
+    chunks = chunk_document(document, size_chars=60, overlap_chars=25)
+    assert [c.text for c in chunks] == [
+        "First sentence here. Second one here.",
+        "## Next part\n\nBody one. Body two.",
+    ]
+
+
+def test_heading_joins_a_chunk_less_than_half_full() -> None:
+    text = "Short.\n\n## Next\n\nBody one. Body two is a little longer."
+    heading = text.index("## Next")
+    document = Document(text, "md", headings=((heading, heading + 7),))
+    chunks = chunk_document(document, size_chars=30, overlap_chars=0)
+    assert [c.text for c in chunks] == [
+        "Short.\n\n## Next\n\nBody one.",
+        "Body two is a little longer.",
+    ]
+
+
+def test_heading_never_ends_a_chunk() -> None:
+    # The heading fits after "Intro." but its first sentence does not: it moves on.
+    text = "Intro.\n\n## Heading\n\nThe first sentence of the section."
+    heading = text.index("## Heading")
+    document = Document(text, "md", headings=((heading, heading + 10),))
+    chunks = chunk_document(document, size_chars=50, overlap_chars=10)
+    assert [c.text for c in chunks] == [
+        "Intro.",
+        "## Heading\n\nThe first sentence of the section.",
+    ]
+
+
+def test_sentence_after_a_lone_heading_is_cut_to_join_it() -> None:
+    sentence = "word " * 30 + "end."
+    text = f"# Title\n\n{sentence}"
+    document = Document(text, "md", headings=((0, 7),))
+    chunks = chunk_document(document, size_chars=60, overlap_chars=0)
+    assert_valid_document_chunks(document, chunks, 60, 0)
+    assert chunks[0].text.startswith("# Title\n\nword word")
+    assert "".join(c.text for c in chunks[1:]).replace("word", "").strip(" .end") == ""
+
+
+def test_no_overlap_carried_across_a_heading() -> None:
+    text = "One. Two. Three. Four. Five. Six.\n\n# H\n\nSeven. Eight."
+    heading = text.index("# H")
+    document = Document(text, "md", headings=((heading, heading + 3),))
+    chunks = chunk_document(document, size_chars=40, overlap_chars=20)
+    assert chunks[-1].text == "# H\n\nSeven. Eight."
+    assert chunks[-2].end < heading
+
+
+def test_page_of_each_chunk() -> None:
+    text = "Page one text.\n\nPage two text. More page two.\n\nPage five text."
+    pages = ((0, 1), (text.index("Page two"), 2), (text.index("Page five"), 5))
+    document = Document(text, "pdf", pages=pages)
+    chunks = chunk_document(document, size_chars=16, overlap_chars=0)
+    assert [(c.text, c.page) for c in chunks] == [
+        ("Page one text.", 1),
+        ("Page two text.", 2),
+        ("More page two.", 2),
+        ("Page five text.", 5),
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_chunk_text_is_chunk_document_without_headings(seed: int) -> None:
+    text = random_mixed(random.Random(seed), 300)
+    document = Document(text, "txt")
+    assert chunk_text(text, size_chars=200, overlap_chars=50) == chunk_document(
+        document, size_chars=200, overlap_chars=50
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_headings_keep_invariants(seed: int) -> None:
+    rng = random.Random(seed)
+    parts: list[str] = []
+    headings: list[tuple[int, int]] = []
+    offset = 0
+    for _ in range(60):
+        if rng.random() < 0.3:
+            title = "#" * rng.randint(1, 3) + " " + random_english(rng, 1).strip()[:40]
+            headings.append((offset, offset + len(title)))
+            block = title
+        else:
+            block = random_mixed(rng, rng.randint(1, 5)).strip() or "x."
+        parts.append(block + "\n\n")
+        offset += len(block) + 2
+    document = Document("".join(parts), "md", headings=tuple(headings))
+    for size, overlap in [(60, 20), (200, 50), (500, 0)]:
+        chunks = chunk_document(document, size_chars=size, overlap_chars=overlap)
+        assert_valid_document_chunks(document, chunks, size, overlap)
+        assert chunks == chunk_document(document, size_chars=size, overlap_chars=overlap)

@@ -1,4 +1,4 @@
-"""decode_bytes: BOMs, strict UTF-8, Big5/GBK detection, binary rejection, newlines."""
+"""decode_bytes and decode_declared: BOMs, UTF-8, Big5/GBK, declared charsets, binary data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import random
 import pytest
 
 from aibox.errors import UnreadableFileError
-from aibox.pipeline.encoding import decode_bytes
+from aibox.pipeline.encoding import decode_bytes, decode_declared
 
 # Paragraph-length samples: charset-normalizer needs about 30 Chinese characters to be reliable.
 TRADITIONAL = (
@@ -112,3 +112,36 @@ def test_random_bytes_are_rejected() -> None:
 def test_corrupt_utf16_after_bom_is_rejected() -> None:
     with pytest.raises(UnreadableFileError, match="UTF-16-LE byte-order mark"):
         decode_bytes(codecs.BOM_UTF16_LE + "abc".encode("utf-16-le") + b"\x00")
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "codec", "expected_name"),
+    [
+        (TRADITIONAL, "big5", "big5", "cp950"),
+        (TRADITIONAL, "BIG5", "big5", "cp950"),
+        (SIMPLIFIED, "gb2312", "gbk", "gbk"),
+        (SIMPLIFIED, "GBK", "gbk", "gbk"),
+        (TRADITIONAL, "utf-8", "utf-8", "utf-8"),
+        ("café crème", "iso-8859-1", "latin-1", "cp1252"),
+    ],
+)
+def test_decode_declared_honours_a_clean_declaration(
+    text: str, charset: str, codec: str, expected_name: str
+) -> None:
+    data = text.replace("\n", "\r\n").encode(codec)
+    assert decode_declared(data, charset) == (text, expected_name)
+
+
+@pytest.mark.parametrize(
+    ("data", "charset"),
+    [
+        (SIMPLIFIED.encode("gbk"), "utf-8"),  # declared wrongly: the bytes are not UTF-8
+        (b"plain", "no-such-charset"),
+        (b"plain", "utf-16"),  # ASCII-compatible bytes cannot be UTF-16
+        (codecs.BOM_UTF8 + b"text", "big5"),  # the byte-order mark wins
+        (b"text\x00with NUL", "utf-8"),
+        (b"\x01\x02\x03\x04 controls", "utf-8"),
+    ],
+)
+def test_decode_declared_refuses_what_does_not_decode_cleanly(data: bytes, charset: str) -> None:
+    assert decode_declared(data, charset) is None

@@ -1,7 +1,8 @@
 """Parsers turn a file's bytes into a :class:`Document`; one module per format.
 
 To support a new format, write ``parsers/<format>.py`` with a ``parse_<format>(data, file_type)``
-function and add one :class:`Format` line to ``FORMATS``.
+function and add one :class:`Format` line to ``FORMATS`` (and its magic bytes to ``sniff.py``
+when it is a binary format).
 """
 
 from __future__ import annotations
@@ -11,10 +12,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aibox.errors import UnsupportedFileTypeError
+from aibox.pipeline.parsers.csv import parse_csv
+from aibox.pipeline.parsers.docx import parse_docx
+from aibox.pipeline.parsers.html import parse_html
+from aibox.pipeline.parsers.json import parse_json
+from aibox.pipeline.parsers.markdown import parse_markdown
+from aibox.pipeline.parsers.pdf import parse_pdf
+from aibox.pipeline.parsers.sniff import detect_format
 from aibox.pipeline.parsers.text import parse_text
 from aibox.pipeline.types import Document
 
-__all__ = ["FORMATS", "SUPPORTED_TYPES", "Format", "Parser", "file_type_for", "parse_file"]
+__all__ = [
+    "FORMATS",
+    "SUPPORTED_TYPES",
+    "Format",
+    "Parser",
+    "file_type_for",
+    "parse_bytes",
+    "parse_file",
+]
 
 Parser = Callable[[bytes, str], Document]
 
@@ -31,7 +47,17 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("txt", parse_text, (".txt", ".text"), ("text/plain",)),
-    Format("md", parse_text, (".md", ".markdown"), ("text/markdown", "text/x-markdown")),
+    Format("md", parse_markdown, (".md", ".markdown"), ("text/markdown", "text/x-markdown")),
+    Format("html", parse_html, (".html", ".htm", ".xhtml"), ("text/html", "application/xhtml+xml")),
+    Format("csv", parse_csv, (".csv",), ("text/csv",)),
+    Format("json", parse_json, (".json",), ("application/json",)),
+    Format("pdf", parse_pdf, (".pdf",), ("application/pdf",)),
+    Format(
+        "docx",
+        parse_docx,
+        (".docx",),
+        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",),
+    ),
 )
 
 SUPPORTED_TYPES: frozenset[str] = frozenset(f.name for f in FORMATS)
@@ -57,9 +83,14 @@ def file_type_for(filename: str, content_type: str | None = None) -> str:
     raise UnsupportedFileTypeError("unsupported file type: file has no extension")
 
 
-def parse_file(path: pathlib.Path, file_type: str) -> Document:
-    """Read the file at ``path`` and parse it as ``file_type`` (a name in SUPPORTED_TYPES)."""
-    fmt = _BY_NAME.get(file_type)
-    if fmt is None:
+def parse_bytes(data: bytes, file_type: str) -> Document:
+    """Parse ``data`` uploaded as ``file_type``; its content decides the format where it can."""
+    if file_type not in _BY_NAME:
         raise UnsupportedFileTypeError(f"unsupported file type: {file_type}")
-    return fmt.parse(path.read_bytes(), file_type)
+    actual = detect_format(data, file_type)
+    return _BY_NAME[actual].parse(data, actual)
+
+
+def parse_file(path: pathlib.Path, file_type: str) -> Document:
+    """Read the file at ``path`` and parse it, ``file_type`` (from its name) being the hint."""
+    return parse_bytes(path.read_bytes(), file_type)

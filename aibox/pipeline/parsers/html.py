@@ -1,0 +1,256 @@
+"""Parser for HTML: the page's readable text, block structure kept, navigation and scripts left out.
+
+The tree is walked with an explicit stack, never by recursion, so any nesting depth is safe.
+lexbor itself slows down quadratically on very deep trees (each start tag scans the stack of
+open elements), so tags nested deeper than ``MAX_DEPTH`` are dropped before parsing; their text
+stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from aibox.errors import EmptyDocumentError
+from aibox.pipeline.encoding import decode_bytes, decode_declared
+from aibox.pipeline.types import Document
+
+MAX_DEPTH = 1000
+
+_SKIPPED_TAGS = frozenset(
+    "script style noscript template nav aside form svg iframe object embed canvas audio video "
+    "head".split()
+)
+_PAGE_CHROME_TAGS = frozenset({"header", "footer"})  # kept inside an article: its own title
+_SKIPPED_ROLES = frozenset({"navigation", "search", "banner", "contentinfo", "complementary"})
+# Navigation in common generators: Sphinx, DocBook, Bootstrap-like themes.
+_SKIPPED_CLASSES = frozenset(
+    "related sphinxsidebar footer headerlink navheader navfooter toc breadcrumb breadcrumbs "
+    "navbar sidebar mobile-nav menu-wrapper skip-link".split()
+)
+_PARAGRAPH_TAGS = frozenset(
+    "p pre blockquote table ul ol dl section article main figure hr address details "
+    "fieldset".split()
+)
+_LINE_TAGS = frozenset("div li tr dt dd caption figcaption summary legend br".split())
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_CELL_TAGS = frozenset({"td", "th"})
+
+_WHITESPACE = re.compile(r"\s+")
+# <meta charset=...>, <meta http-equiv content="...; charset=...">, or an XML declaration.
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>")
+_VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+# Tags the parser may close by itself; counting them would overstate the depth.
+_IMPLIED_END_TAGS = frozenset(
+    "p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rb rt rp html head "
+    "body".split()
+)
+
+
+def parse_html(data: bytes, file_type: str) -> Document:
+    """Extract the readable text of the HTML page in ``data``."""
+    markup, encoding = _decode(data)
+    parser = LexborHTMLParser(_limit_depth(markup))
+    builder = _TextBuilder()
+    root = parser.body or parser.root
+    if root is not None:
+        _walk(root, builder)
+    text = "".join(builder.parts)
+    if not text:
+        raise EmptyDocumentError("HTML page contains no visible text")
+    metadata: dict[str, str] = {}
+    title = parser.css_first("title")
+    if title is not None and title.text(strip=True):
+        metadata["title"] = _WHITESPACE.sub(" ", title.text(strip=True))
+    return Document(
+        text=text,
+        file_type=file_type,
+        encoding=encoding,
+        metadata=metadata,
+        headings=tuple(builder.headings),
+    )
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """Decode as the charset the page declares when that decodes cleanly, else by detection."""
+    match = _META_CHARSET.search(data[:4096])
+    if match is not None:
+        charset = (match.group(1) or match.group(2)).decode("ascii")
+        decoded = decode_declared(data, charset)
+        if decoded is not None:
+            return decoded
+    return decode_bytes(data)
+
+
+def _limit_depth(markup: str) -> str:
+    """Drop the tags nested deeper than MAX_DEPTH, keeping their text."""
+    if markup.count("<") <= MAX_DEPTH:
+        return markup
+    depth = deepest = 0
+    for match in _TAG.finditer(markup):
+        if _counts(match):
+            depth = max(depth - 1, 0) if match.group(1) else depth + 1
+            deepest = max(deepest, depth)
+    if deepest <= MAX_DEPTH:
+        return markup
+    depth = 0
+
+    def drop_deep(match: re.Match[str]) -> str:
+        nonlocal depth
+        if not _counts(match):
+            return match.group(0)
+        if match.group(1):
+            depth = max(depth - 1, 0)
+            return match.group(0) if depth < MAX_DEPTH else " "
+        depth += 1
+        return match.group(0) if depth <= MAX_DEPTH else " "
+
+    return _TAG.sub(drop_deep, markup)
+
+
+def _counts(match: re.Match[str]) -> bool:
+    """True for tags that open or close a level of nesting."""
+    name = match.group(2).lower()
+    return not (name in _VOID_TAGS or name in _IMPLIED_END_TAGS or match.group(0).endswith("/>"))
+
+
+def _walk(root: LexborNode, out: _TextBuilder) -> None:
+    """Feed the text under ``root`` to ``out`` in document order, without recursion."""
+    stack: list[tuple[LexborNode, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            out.close(node.tag or "")
+        elif node.is_text_node:
+            out.text(node.text_content or "")
+        elif node.is_element_node and not _skipped(node, out.article_depth > 0):
+            out.open(node.tag or "")
+            stack.append((node, True))
+            children = list(node.iter(include_text=True))
+            stack.extend((child, False) for child in reversed(children))
+
+
+def _skipped(node: LexborNode, in_article: bool) -> bool:
+    """True for elements whose text is not content: scripts, navigation, page chrome."""
+    tag = node.tag or ""
+    if tag in _SKIPPED_TAGS or (tag in _PAGE_CHROME_TAGS and not in_article):
+        return True
+    attributes = node.attributes
+    if "hidden" in attributes or attributes.get("aria-hidden") == "true":
+        return True
+    if (attributes.get("role") or "").lower() in _SKIPPED_ROLES:
+        return True
+    return not _SKIPPED_CLASSES.isdisjoint((attributes.get("class") or "").split())
+
+
+class _TextBuilder:
+    """Collects text with collapsed whitespace, line and paragraph breaks, and heading spans."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.headings: list[tuple[int, int]] = []
+        self.article_depth = 0
+        self._length = 0
+        self._pending_break = 0  # newlines owed before the next text
+        self._pending_space = False
+        self._pending_cell = False  # " | " owed before the next text
+        self._row_has_text = False
+        self._cell_depth = 0
+        self._pre_depth = 0
+        self._heading_depth = 0
+        self._heading_start: int | None = None
+
+    def open(self, tag: str) -> None:
+        """Enter an element."""
+        if tag in _CELL_TAGS:
+            if self._cell_depth == 0:
+                self._pending_cell = self._row_has_text
+            else:
+                self._pending_space = True
+            self._cell_depth += 1
+            return
+        if tag == "tr" and self._cell_depth == 0:
+            self._row_has_text = False
+        if tag == "article":
+            self.article_depth += 1
+        elif tag == "pre":
+            self._pre_depth += 1
+        elif tag in _HEADING_TAGS:
+            self._heading_depth += 1
+        self._block_break(tag)
+
+    def close(self, tag: str) -> None:
+        """Leave an element."""
+        if tag in _CELL_TAGS:
+            self._cell_depth -= 1
+            self._pending_space = True
+            return
+        if tag == "article":
+            self.article_depth -= 1
+        elif tag == "pre":
+            self._pre_depth -= 1
+            self._trim_end()
+        elif tag in _HEADING_TAGS:
+            self._heading_depth -= 1
+            if self._heading_depth == 0 and self._heading_start is not None:
+                self.headings.append((self._heading_start, self._length))
+                self._heading_start = None
+        self._block_break(tag)
+
+    def text(self, raw: str) -> None:
+        """Add the text of a text node."""
+        if self._pre_depth:
+            if raw:
+                self._emit(raw)
+            return
+        collapsed = _WHITESPACE.sub(" ", raw)
+        if collapsed[:1] == " ":
+            self._pending_space = True
+        content = collapsed.strip(" ")
+        if content:
+            self._emit(content)
+            self._pending_space = collapsed[-1:] == " "
+
+    def _block_break(self, tag: str) -> None:
+        newlines = 2 if tag in _PARAGRAPH_TAGS or tag in _HEADING_TAGS else int(tag in _LINE_TAGS)
+        if not newlines:
+            return
+        if self._cell_depth:
+            self._pending_space = True
+        else:
+            self._pending_break = max(self._pending_break, newlines)
+
+    def _emit(self, content: str) -> None:
+        if self._length:
+            if self._pending_break:
+                separator = "\n" * self._pending_break
+            elif self._pending_cell:
+                separator = " | "
+            else:
+                separator = " " if self._pending_space else ""
+            self.parts.append(separator)
+            self._length += len(separator)
+        self._pending_break, self._pending_space, self._pending_cell = 0, False, False
+        if self._heading_depth and self._heading_start is None:
+            self._heading_start = self._length
+        if self._cell_depth:
+            self._row_has_text = True
+        self.parts.append(content)
+        self._length += len(content)
+
+    def _trim_end(self) -> None:
+        """Drop trailing whitespace left by preformatted text."""
+        while self.parts and not self.parts[-1].strip():
+            self._length -= len(self.parts.pop())
+        if self.parts:
+            kept = self.parts[-1].rstrip()
+            self._length -= len(self.parts[-1]) - len(kept)
+            self.parts[-1] = kept
