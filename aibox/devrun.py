@@ -24,6 +24,7 @@ import redis
 from aibox.connections import check_capabilities
 from aibox.errors import ConfigurationError
 from aibox.server import start_server, stop_server
+from aibox.services import user_store
 from aibox.settings import QUEUES, Settings
 
 
@@ -67,6 +68,7 @@ def up(settings: Settings, *, emit: Callable[[str], None] = print) -> int:
             server = start_server(port, settings.redis_data_path, log_path=log_dir / "redis.log")
             children.append(Child("redis", server, f"redis://127.0.0.1:{port}"))
         check_capabilities(redis.Redis.from_url(settings.redis_url, decode_responses=True))
+        _first_admin(settings, emit)
         env = _child_env(settings, emit)
         python = sys.executable
         children.append(
@@ -144,6 +146,16 @@ def up(settings: Settings, *, emit: Callable[[str], None] = print) -> int:
         return 1
     finally:
         _stop_all(children, settings, emit)
+
+
+def _first_admin(settings: Settings, emit: Callable[[str], None]) -> None:
+    """In development, with no accounts yet, create ``admin`` and show its password once."""
+    if settings.environment != "development" or user_store().count() > 0:
+        return
+    password = secrets.token_urlsafe(12)
+    user_store().add("admin", password, role="admin")
+    emit(f"created the first account: user admin, password {password} (role admin)")
+    emit("  more: aibox users add NAME [--role admin]; change it: aibox users passwd admin")
 
 
 def _child_env(settings: Settings, emit: Callable[[str], None]) -> dict[str, str]:

@@ -55,6 +55,14 @@ class NotFoundError(AiboxError):
     """Raised when a file or job does not exist or is not visible to the caller."""
 
 
+class AuthenticationError(AiboxError):
+    """Raised when a request carries no valid credentials (missing, expired or revoked token)."""
+
+
+class PermissionDeniedError(AiboxError):
+    """Raised when an authenticated user lacks the role an operation needs."""
+
+
 class ConflictError(AiboxError):
     """Raised when a request conflicts with the current state (e.g. a job already running)."""
 

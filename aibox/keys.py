@@ -21,6 +21,16 @@ def jwt_blacklist(token_hash: str) -> str:
     return f"jwt:blacklist:{token_hash}"
 
 
+def account(user_id: str) -> str:
+    """Hash: one user account (username, password hash, role)."""
+    return f"aibox:account:{user_id}"
+
+
+def accounts() -> str:
+    """Sorted set: every user id, scored by creation time."""
+    return "aibox:accounts"
+
+
 def file_record(file_id: str) -> str:
     """Hash: a file's metadata record."""
     return f"aibox:file:{file_id}"

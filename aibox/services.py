@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from aibox.auth.users import UserStore
 from aibox.connections import get_graph_db, get_redis
 from aibox.files import FileStore
 from aibox.pipeline.chunkstore import ChunkStore
@@ -55,3 +56,9 @@ def graph_store() -> GraphStore:
 def graph_queries() -> GraphQueries:
     """The users' knowledge graphs (reads)."""
     return GraphQueries(graph_store())
+
+
+@lru_cache(maxsize=1)
+def user_store() -> UserStore:
+    """User accounts."""
+    return UserStore(get_redis())

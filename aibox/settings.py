@@ -96,8 +96,11 @@ class Settings(BaseSettings):
         "CONCEPT",
     )
 
-    # Single-user mode until authentication lands: every request acts as this user.
-    local_user_id: str = "local"
+    # Authentication: JWT bearer tokens signed with this secret (HS256). Outside development a
+    # missing or placeholder secret refuses to start; in development one is generated once
+    # into var/jwt-secret.
+    jwt_secret: SecretStr = SecretStr("")
+    access_token_ttl_s: int = 3600
 
     # Processes started by `aibox up` / `make run`.
     api_host: str = "127.0.0.1"

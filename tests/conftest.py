@@ -8,10 +8,11 @@ test that uses it) and the broker and results in db 1.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ os.environ.update(
         "AIBOX_VAR_DIR": str(_TMP / "var"),
         "AIBOX_FLOWER_PASSWORD": "test-password",
         "AIBOX_TASK_RETRY_BACKOFF_MAX_S": "2",
+        "AIBOX_JWT_SECRET": secrets.token_urlsafe(48),
     }
 )
 
@@ -131,11 +133,40 @@ def worker(redis_server: int, tmp_root: Path) -> Iterator[subprocess.Popen[bytes
 
 
 @pytest.fixture
-def api(redis_client: Any, worker: subprocess.Popen[bytes]) -> Iterator[Any]:
-    """An HTTP client on the real API application, with a real worker behind it."""
+def make_client(redis_client: Any, worker: subprocess.Popen[bytes]) -> Iterator[Callable[..., Any]]:
+    """Makes HTTP clients on the real API, each logged in as a fresh account of its own."""
     from fastapi.testclient import TestClient
 
     from aibox.api.main import app
+    from aibox.services import user_store
 
-    with TestClient(app) as client:
-        yield client
+    clients: list[Any] = []
+
+    def make(username: str, role: str = "user") -> Any:
+        password = secrets.token_urlsafe(16)
+        user_store().add(username, password, role=role)  # type: ignore[arg-type]
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        response = client.post(
+            "/api/v1/auth/token", data={"username": username, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        client.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api(make_client: Callable[..., Any]) -> Any:
+    """An HTTP client logged in as the ordinary user ``local``, with a real worker behind it."""
+    return make_client("local")
+
+
+@pytest.fixture
+def admin_api(make_client: Callable[..., Any]) -> Any:
+    """An HTTP client logged in as the admin ``root``."""
+    return make_client("root", role="admin")

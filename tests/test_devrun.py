@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -66,13 +67,23 @@ def test_up_starts_server_worker_api_and_flower_and_stops_them(tmp_path: Path) -
         )
         queues = {q["name"] for info in workers.values() for q in info.get("active_queues", [])}
         assert queues == {"file_processing", "vectorization", "kg_extraction"}
+        # The first account was created and shown once; without a token the API says 401.
+        password = re.search(r"user admin, password (\S+)", log.read_text())
+        assert password is not None, log.read_text()
+        assert httpx.get(f"{api}/api/v1/files").status_code == 401
+        token = httpx.post(
+            f"{api}/api/v1/auth/token", data={"username": "admin", "password": password[1]}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
         # The stack processes a document end to end.
         submitted = httpx.post(
-            f"{api}/api/v1/files", files={"file": ("n.md", b"# N\n\nAda Lovelace lived in London.")}
+            f"{api}/api/v1/files",
+            files={"file": ("n.md", b"# N\n\nAda Lovelace lived in London.")},
+            headers=auth,
         ).json()["data"]
         status_url = f"{api}/api/v1/files/{submitted['file_id']}/status"
         wait_for(
-            lambda: httpx.get(status_url).json()["data"]["status"] == "completed",
+            lambda: httpx.get(status_url, headers=auth).json()["data"]["status"] == "completed",
             timeout=60,
             interval=0.3,
         )

@@ -12,10 +12,12 @@ from kombu.exceptions import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aibox.errors import (
+    AuthenticationError,
     ConflictError,
     EmbedderMismatchError,
     NotFoundError,
     PermanentError,
+    PermissionDeniedError,
     UnsupportedFileTypeError,
 )
 from aibox.files import FileTooLargeError
@@ -49,6 +51,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFoundError)
     async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
         return error_response(404, "not_found", str(exc))
+
+    @app.exception_handler(AuthenticationError)
+    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
+        response = error_response(401, "unauthorized", str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(PermissionDeniedError)
+    async def _forbidden(_: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return error_response(403, "forbidden", str(exc))
 
     @app.exception_handler(ConflictError)
     async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:

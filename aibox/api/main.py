@@ -9,15 +9,18 @@ from fastapi import FastAPI
 
 import aibox
 from aibox.api.errors import install_error_handlers
-from aibox.api.routes import files, graph, health, jobs, search
+from aibox.api.routes import auth, files, graph, health, jobs, search
+from aibox.auth.tokens import signing_secret
 from aibox.connections import check_capabilities, get_redis
 from aibox.logs import configure_logging
+from aibox.settings import get_settings
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     """Refuse to start against a Redis server that lacks vector sets or FalkorDB."""
     configure_logging()
+    signing_secret(get_settings())  # refuses a missing or placeholder secret outside development
     check_capabilities(get_redis())
     yield
 
@@ -32,6 +35,7 @@ def create_app() -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router, prefix="/api/v1")
     app.include_router(files.router, prefix="/api/v1")
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(search.router, prefix="/api/v1")

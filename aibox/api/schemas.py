@@ -196,3 +196,30 @@ def triple_public(triple: TripleRow) -> TriplePublic:
         evidence=triple.evidence,
         confidence=triple.confidence,
     )
+
+
+class UserPublic(BaseModel):
+    """An account, without secrets."""
+
+    user_id: str
+    role: str
+
+
+class TokenData(BaseModel):
+    """A bearer token and when it expires."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    expires_at: int
+
+
+class TokenPublic(BaseModel):
+    """OAuth2 token response, also carrying aibox's envelope fields."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a token type, not a secret
+    expires_in: int
+    success: bool = True
+    message: str = ""
+    data: TokenData

@@ -85,6 +85,9 @@ class VectorIndex:
                 return []
             # Ids are aibox's own hex ids (checked by the caller), so json.dumps quoting is safe.
             options["filter"] = f".file_id in {json.dumps(list(file_ids))}"
+        if not self.client.exists(key):
+            # VSIM on a missing key answers an empty array, which redis-py's parser rejects.
+            return []
         reply = cast(dict[str, float] | None, self.client.vset().vsim(key, blob, **options))
         hits = []
         for element, similarity in (reply or {}).items():

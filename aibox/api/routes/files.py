@@ -50,7 +50,7 @@ def upload_file(
     file_type = file_type_for(filename, file.content_type)
     record = files.save_upload(
         _read_all(file.file),
-        user_id=user,
+        user_id=user.user_id,
         filename=filename,
         file_type=file_type,
         content_type=file.content_type,
@@ -75,7 +75,7 @@ def list_files(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Envelope[list[FilePublic]]:
     """The caller's files, newest first."""
-    records = files.list_for_user(user, offset=offset, limit=limit)
+    records = files.list_for_user(user.user_id, offset=offset, limit=limit)
     return Envelope(data=[_public(r) for r in records])
 
 
@@ -118,7 +118,7 @@ def get_file_graph(
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Envelope[list[TriplePublic]]:
     """The typed relations (triples) this file contributed to the caller's graph."""
-    triples = graph.file_triples(user, record.file_id, limit=limit)
+    triples = graph.file_triples(user.user_id, record.file_id, limit=limit)
     return Envelope(data=[triple_public(t) for t in triples])
 
 

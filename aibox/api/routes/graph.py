@@ -21,7 +21,7 @@ def find_entities(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Envelope[list[EntityPublic]]:
     """Entities whose name contains ``q`` (case- and Traditional/Simplified-insensitive)."""
-    rows = graph.find_entities(user, q, limit=limit)
+    rows = graph.find_entities(user.user_id, q, limit=limit)
     return Envelope(
         data=[EntityPublic(id=r.id, name=r.name, type=r.type, files=r.files) for r in rows]
     )
@@ -35,7 +35,7 @@ def neighbors(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Envelope[list[TriplePublic]]:
     """The entity's relations to other entities, in both directions, most confident first."""
-    if graph.entity(user, entity_id) is None:
+    if graph.entity(user.user_id, entity_id) is None:
         raise NotFoundError(f"entity {entity_id} not found")
-    triples = graph.neighbors(user, entity_id, limit=limit)
+    triples = graph.neighbors(user.user_id, entity_id, limit=limit)
     return Envelope(data=[triple_public(t) for t in triples])

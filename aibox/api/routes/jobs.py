@@ -19,7 +19,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def get_job(job_id: str, user: CurrentUser, registry: RegistryDep) -> Envelope[JobPublic]:
     """A job's state, progress, and its result or error. Unknown ids are 404, not PENDING."""
     record = registry.get(job_id)
-    if record is None or record.user_id != user:
+    if record is None or record.user_id != user.user_id:
         raise NotFoundError(f"job {job_id} not found")
     result = AsyncResult(job_id, app=celery_app)
     meta = result.info if isinstance(result.info, dict) else {}

@@ -21,11 +21,11 @@ def search(
     """The chunks of the caller's files most similar to ``query``, best first."""
     if body.file_ids is not None:
         for file_id in body.file_ids:
-            if files.get_owned(file_id, user) is None:
+            if files.get_owned(file_id, user.user_id) is None:
                 raise NotFoundError(f"file {file_id} not found")
     embedder = runtime.embedder()
     index = vector_index()
-    stale = {e: n for e, n in index.embedders_in_use(user).items() if e != embedder.id}
+    stale = {e: n for e, n in index.embedders_in_use(user.user_id).items() if e != embedder.id}
     if stale:
         listing = ", ".join(f"{n} with {e}" for e, n in sorted(stale.items()))
         raise EmbedderMismatchError(
@@ -34,13 +34,13 @@ def search(
             'with {"type": "vector"}) or switch AIBOX_EMBEDDER back'
         )
     vector = embedder.embed([body.query])[0]
-    hits = index.search(user, embedder.id, vector, body.k, body.file_ids)
+    hits = index.search(user.user_id, embedder.id, vector, body.k, body.file_ids)
     texts = chunks.get_many(chunk_id(h.file_id, h.chunk_index) for h in hits)
     names: dict[str, str | None] = {}
     results = []
     for hit in hits:
         if hit.file_id not in names:
-            record = files.get_owned(hit.file_id, user)
+            record = files.get_owned(hit.file_id, user.user_id)
             names[hit.file_id] = record.filename if record else None
         chunk = texts.get(chunk_id(hit.file_id, hit.chunk_index))
         filename = names[hit.file_id]

@@ -1,4 +1,4 @@
-"""The ``aibox`` command line."""
+"""``aibox server`` and ``aibox up``: run the embedded server, or everything for development."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import typer
 from aibox.logs import configure_logging
 from aibox.settings import get_settings
 
-cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
 
-
-@cli.command()
 def server(
     port: Annotated[int | None, typer.Option(help="port; default: AIBOX_REDIS_URL's")] = None,
     data_dir: Annotated[Path | None, typer.Option(help="default: var/redis")] = None,
@@ -27,19 +24,9 @@ def server(
     raise typer.Exit(run_foreground(chosen, data_dir or settings.redis_data_path))
 
 
-@cli.command()
 def up() -> None:
     """Start everything for development: Redis if needed, a worker, the API and Flower."""
     from aibox.devrun import up as run_up
 
     configure_logging()
     raise typer.Exit(run_up(get_settings()))
-
-
-def main() -> None:
-    """Console-script entry point."""
-    cli()
-
-
-if __name__ == "__main__":
-    main()

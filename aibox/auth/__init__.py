@@ -1,0 +1,5 @@
+"""Users, passwords and bearer tokens."""
+
+from aibox.auth.users import ROLES, User, UserStore
+
+__all__ = ["ROLES", "User", "UserStore"]

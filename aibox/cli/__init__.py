@@ -1,0 +1,17 @@
+"""The ``aibox`` command line: one module per group of commands."""
+
+from __future__ import annotations
+
+import typer
+
+from aibox.cli import services, users
+
+cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
+cli.command()(services.server)
+cli.command()(services.up)
+cli.add_typer(users.app, name="users", help="Manage user accounts and roles.")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

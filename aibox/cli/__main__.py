@@ -1,0 +1,5 @@
+"""``python -m aibox.cli``."""
+
+from aibox.cli import main
+
+main()
