@@ -53,8 +53,13 @@ class Settings(BaseSettings):
     status_ttl_s: int = 2 * 3600
     upload_progress_ttl_s: int = 3600
 
-    # Pipeline.
+    # Uploads: per-file size limit (checked while streaming), files per request, and what a
+    # second upload of the same bytes by the same user does: reuse the file or add a version.
     max_upload_bytes: int = 50 * 1024 * 1024
+    max_files_per_upload: int = 20
+    duplicate_policy: Literal["reuse", "new_version"] = "reuse"
+
+    # Pipeline.
     chunk_size_chars: int = 800
     chunk_overlap_chars: int = 120
 

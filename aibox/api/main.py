@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 import aibox
 from aibox.api.errors import install_error_handlers
-from aibox.api.routes import auth, files, graph, health, jobs, search
+from aibox.api.routes import auth, events, files, graph, health, jobs, queues, search, workers
 from aibox.auth.tokens import signing_secret
 from aibox.connections import check_capabilities, get_redis
 from aibox.logs import configure_logging
@@ -40,6 +40,9 @@ def create_app() -> FastAPI:
     app.include_router(jobs.router, prefix="/api/v1")
     app.include_router(search.router, prefix="/api/v1")
     app.include_router(graph.router, prefix="/api/v1")
+    app.include_router(events.router, prefix="/api/v1")
+    app.include_router(queues.router, prefix="/api/v1")
+    app.include_router(workers.router, prefix="/api/v1")
     return app
 
 

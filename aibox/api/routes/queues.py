@@ -1,0 +1,7 @@
+"""Monitoring: queues (admin only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/queues", tags=["monitoring"])
