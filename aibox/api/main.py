@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import aibox
-from aibox.api.errors import install_error_handlers
+from aibox.api.errors import ERROR_RESPONSES, install_error_handlers
 from aibox.api.routes import auth, events, files, graph, health, jobs, queues, search, workers
 from aibox.auth.tokens import signing_secret
 from aibox.connections import check_capabilities, get_redis
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
         version=aibox.__version__,
         description="Upload documents; follow their processing; read jobs and results.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
     app.include_router(health.router)

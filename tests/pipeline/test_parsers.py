@@ -55,6 +55,9 @@ def test_supported_types() -> None:
         ),
         ("notes.txt", "application/octet-stream", "txt"),
         ("upload.bin", "text/plain", "txt"),
+        # No extension, no telling MIME type: the content decides when the file is parsed.
+        ("README", None, "txt"),
+        ("blob", "application/octet-stream", "txt"),
     ],
 )
 def test_file_type_for(filename: str, content_type: str | None, expected: str) -> None:
@@ -70,8 +73,7 @@ def test_file_type_for(filename: str, content_type: str | None, expected: str) -
         ("setup.exe", None, "unsupported file type: .exe"),
         ("old.doc", "application/msword", "unsupported file type: .doc"),
         ("archive.tar.gz", None, "unsupported file type: .gz"),
-        ("README", None, "unsupported file type: file has no extension"),
-        ("blob", "application/octet-stream", "unsupported file type: application/octet-stream"),
+        ("photo", "image/png", "unsupported file type: image/png (file has no extension)"),
     ],
 )
 def test_unsupported_file_types(filename: str, content_type: str | None, message: str) -> None:

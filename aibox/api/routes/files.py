@@ -71,7 +71,7 @@ def upload_file(
 def list_files(
     user: CurrentUser,
     files: FilesDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Envelope[list[FilePublic]]:
     """The caller's files, newest first."""
@@ -102,7 +102,7 @@ def delete_file(record: OwnedFile) -> Envelope[DeletionPublic]:
 def get_chunks(
     record: OwnedFile,
     chunks: ChunksDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Envelope[list[ChunkPublic]]:
     """A window of the file's chunks, in document order."""

@@ -67,8 +67,17 @@ _BY_EXTENSION = {ext: f.name for f in FORMATS for ext in f.extensions}
 _BY_MIME_TYPE = {mime: f.name for f in FORMATS for mime in f.mime_types}
 
 
+#: MIME types that say nothing about the format: the content decides (sniffed when parsed).
+_GENERIC_MIME_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+
+
 def file_type_for(filename: str, content_type: str | None = None) -> str:
-    """Return the canonical type of an upload from its extension, else its MIME type."""
+    """Return the canonical type of an upload from its extension, else its MIME type.
+
+    A name without an extension and a generic MIME type is taken as text ("txt"): parsing
+    sniffs the bytes, so a PDF or DOCX sent that way is still read as one, and anything else
+    that is not text fails its job with a clear message.
+    """
     # Browsers may send a full Windows path; only the last component matters.
     suffix = pathlib.PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if suffix in _BY_EXTENSION:
@@ -78,9 +87,9 @@ def file_type_for(filename: str, content_type: str | None = None) -> str:
         return _BY_MIME_TYPE[mime]
     if suffix:
         raise UnsupportedFileTypeError(f"unsupported file type: {suffix}")
-    if mime:
+    if mime not in _GENERIC_MIME_TYPES:
         raise UnsupportedFileTypeError(f"unsupported file type: {mime} (file has no extension)")
-    raise UnsupportedFileTypeError("unsupported file type: file has no extension")
+    return "txt"
 
 
 def parse_bytes(data: bytes, file_type: str) -> Document:
