@@ -94,43 +94,12 @@ def up(settings: Settings, *, emit: Callable[[str], None] = print) -> int:
                 f"queues {', '.join(QUEUES)}",
             )
         )
-        children.append(
-            _spawn(
-                "api",
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "aibox.api.main:app",
-                    "--host",
-                    settings.api_host,
-                    "--port",
-                    str(settings.api_port),
-                ],
-                env,
-                f"http://{settings.api_host}:{settings.api_port} (docs at /docs)",
-            )
-        )
-        children.append(
-            _spawn(
-                "flower",
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "aibox",
-                    "flower",
-                    f"--address={settings.flower_host}",
-                    f"--port={settings.flower_port}",
-                    "--persistent=True",
-                    f"--db={settings.var_dir.resolve() / 'flower.db'}",
-                ],
-                env,
-                f"http://{settings.flower_host}:{settings.flower_port} (user "
-                f"{settings.flower_user})",
-            )
-        )
+        aibox = [python, "-m", "aibox.cli"]
+        api_at = f"http://{settings.api_host}:{settings.api_port} (docs at /docs)"
+        children.append(_spawn("api", [*aibox, "api"], env, api_at))
+        flower_at = f"http://{settings.flower_host}:{settings.flower_port}"
+        flower_at += f" (user {settings.flower_user})"
+        children.append(_spawn("flower", [*aibox, "flower"], env, flower_at))
         for child in children:
             emit(f"  {child.name:<7} pid {child.process.pid:<7} {child.where}")
         emit("aibox is running; press Ctrl-C to stop.")
@@ -169,7 +138,6 @@ def _child_env(settings: Settings, emit: Callable[[str], None]) -> dict[str, str
         password = secrets.token_urlsafe(12)
         emit(f"Flower password for this run (set AIBOX_FLOWER_PASSWORD to fix it): {password}")
     env["AIBOX_FLOWER_PASSWORD"] = password
-    env["FLOWER_BASIC_AUTH"] = f"{settings.flower_user}:{password}"
     return env
 
 

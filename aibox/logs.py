@@ -6,7 +6,7 @@ Lines from inside a Celery task carry the job id and the file id it works on.
 from __future__ import annotations
 
 import logging
-import sys
+import logging.config
 from typing import Any
 
 from aibox.settings import get_settings
@@ -32,15 +32,33 @@ class TaskContextFilter(logging.Filter):
         return True
 
 
+def logging_config(level: Any = None) -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` setup every aibox process uses (also given to uvicorn).
+
+    One stderr handler on the root logger with the task context; uvicorn's loggers hand their
+    records to it instead of keeping formats of their own.
+    """
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"task_context": {"()": TaskContextFilter}},
+        "formatters": {"aibox": {"format": FORMAT}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "filters": ["task_context"],
+                "formatter": "aibox",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": level or get_settings().log_level},
+        "loggers": {
+            name: {"handlers": [], "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
 def configure_logging(level: Any = None) -> None:
     """Log to stderr with the task context, at ``level`` or the configured level."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "_aibox", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler._aibox = True  # type: ignore[attr-defined]
-    handler.addFilter(TaskContextFilter())
-    handler.setFormatter(logging.Formatter(FORMAT))
-    root.addHandler(handler)
-    root.setLevel(level or get_settings().log_level)
+    logging.config.dictConfig(logging_config(level))

@@ -8,6 +8,8 @@ from aibox.cli import services, users
 
 cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
 cli.command()(services.server)
+cli.command()(services.api)
+cli.command()(services.flower)
 cli.command()(services.up)
 cli.add_typer(users.app, name="users", help="Manage user accounts and roles.")
 

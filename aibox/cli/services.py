@@ -1,14 +1,17 @@
-"""``aibox server`` and ``aibox up``: run the embedded server, or everything for development."""
+"""Long-running programs: the embedded server, the API, Flower, and everything at once (up)."""
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
 
-from aibox.logs import configure_logging
+from aibox.errors import ConfigurationError
+from aibox.logs import configure_logging, logging_config
 from aibox.settings import get_settings
 
 
@@ -22,6 +25,53 @@ def server(
     settings = get_settings()
     chosen = port or urlsplit(settings.redis_url).port or 6379
     raise typer.Exit(run_foreground(chosen, data_dir or settings.redis_data_path))
+
+
+def api(
+    host: Annotated[str | None, typer.Option(help="default: AIBOX_API_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: AIBOX_API_PORT")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    proxy_headers: Annotated[bool, typer.Option(help="trust X-Forwarded-* headers")] = False,
+) -> None:
+    """Run the HTTP API (uvicorn) with aibox's logging."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "aibox.api.main:app",
+        host=host or settings.api_host,
+        port=port or settings.api_port,
+        workers=workers,
+        proxy_headers=proxy_headers,
+        log_config=logging_config(),
+    )
+
+
+def flower(
+    host: Annotated[str | None, typer.Option(help="default: AIBOX_FLOWER_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="default: AIBOX_FLOWER_PORT")] = None,
+) -> None:
+    """Run Flower on the aibox app: basic auth always on, state kept in AIBOX_VAR_DIR."""
+    settings = get_settings()
+    try:
+        auth = settings.flower_basic_auth()
+    except ConfigurationError as exc:
+        typer.echo(f"aibox flower cannot start: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    # Credentials travel in the environment, not argv (which `ps` shows to every user).
+    os.environ["FLOWER_BASIC_AUTH"] = auth
+    argv = [
+        sys.executable,
+        "-m",
+        "aibox.flower",
+        f"--address={host or settings.flower_host}",
+        f"--port={port or settings.flower_port}",
+        "--persistent=True",
+        f"--db={settings.var_dir.resolve() / 'flower.db'}",
+        "--purge_offline_workers=300",
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - become Flower; argv is ours
 
 
 def up() -> None:
