@@ -30,9 +30,15 @@ broker_connection_retry_on_startup = True
 broker_connection_retry = True
 broker_connection_max_retries = None
 
-# One visibility timeout, in all three places, above every time limit (checked in Settings).
+# One short visibility timeout, in all three places. Workers renew a lease on every message
+# they hold (aibox/lease.py), so tasks may run far longer than it without a second delivery;
+# each worker sweeps for expired ones every restore_sweep_interval_s (throttle 1: every time).
 visibility_timeout = _settings.visibility_timeout_s
-broker_transport_options = {"visibility_timeout": _settings.visibility_timeout_s}
+broker_transport_options = {
+    "visibility_timeout": _settings.visibility_timeout_s,
+    "unacked_restore_interval": _settings.restore_sweep_interval_s,
+    "unacked_restore_throttle": 1,
+}
 result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_s}
 task_soft_time_limit = _settings.task_soft_time_limit_s
 task_time_limit = _settings.task_time_limit_s

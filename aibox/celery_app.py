@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from celery import Celery
 
+from aibox.lease import LeaseRenewal
+
 app = Celery("aibox", include=["aibox.tasks"])
 app.config_from_object("celeryconfig")
+app.steps["consumer"].add(LeaseRenewal)
 
 # Registry writers, logging setup and warm-up hooks; connecting handlers does no I/O.
 import aibox.signals  # noqa: E402, F401

@@ -41,8 +41,13 @@ class Settings(BaseSettings):
     storage_dir: Path | None = Field(default=None, description="defaults to var_dir/storage")
     redis_data_dir: Path | None = Field(default=None, description="defaults to var_dir/redis")
 
-    # Reliability. The visibility timeout is set identically for the broker and results.
-    visibility_timeout_s: int = 3600
+    # Reliability. A short visibility timeout (set identically for the broker and results)
+    # plus a lease each worker renews on the messages it holds (aibox/lease.py): a dead
+    # worker's messages come back within visibility + sweep + lease (< 60 s), a living
+    # worker's long tasks are never delivered twice.
+    visibility_timeout_s: int = 30
+    lease_interval_s: float = 5.0
+    restore_sweep_interval_s: int = 5
     task_soft_time_limit_s: int = 1800
     task_time_limit_s: int = 2100
     worker_soft_shutdown_timeout_s: float = 60.0
@@ -120,10 +125,10 @@ class Settings(BaseSettings):
     def _check_limits(self) -> Settings:
         if not 0 < self.task_soft_time_limit_s < self.task_time_limit_s:
             raise ValueError("task_soft_time_limit_s must be positive and below task_time_limit_s")
-        if self.task_time_limit_s >= self.visibility_timeout_s:
+        if not 0 < 2 * self.lease_interval_s < self.visibility_timeout_s:
             raise ValueError(
-                "task_time_limit_s must be below visibility_timeout_s, or a running task is "
-                "delivered a second time; raise AIBOX_VISIBILITY_TIMEOUT_S or lower the limits"
+                "lease_interval_s must be positive and under half of visibility_timeout_s, "
+                "or a busy worker's messages could expire between two renewals"
             )
         if not 0 <= self.chunk_overlap_chars < self.chunk_size_chars:
             raise ValueError("chunk_overlap_chars must be in [0, chunk_size_chars)")

@@ -50,13 +50,24 @@ def test_json_only() -> None:
     assert conf.task_serializer == conf.result_serializer == conf.event_serializer == "json"
 
 
-def test_one_visibility_timeout_above_the_time_limits() -> None:
+def test_one_short_visibility_timeout_with_leases_and_a_fast_sweep() -> None:
     conf = app.conf
-    timeout = get_settings().visibility_timeout_s
+    settings = get_settings()
+    timeout = settings.visibility_timeout_s
     assert conf.broker_transport_options["visibility_timeout"] == timeout
     assert conf.result_backend_transport_options["visibility_timeout"] == timeout
     assert conf.visibility_timeout == timeout
-    assert 0 < conf.task_soft_time_limit < conf.task_time_limit < timeout
+    # The redelivery bound documented in README and aibox/lease.py.
+    bound = timeout + settings.restore_sweep_interval_s + settings.lease_interval_s
+    assert bound < 60
+    assert conf.broker_transport_options["unacked_restore_interval"] == (
+        settings.restore_sweep_interval_s
+    )
+    assert conf.broker_transport_options["unacked_restore_throttle"] == 1
+    assert 0 < conf.task_soft_time_limit < conf.task_time_limit
+    assert "aibox.lease.LeaseRenewal" in {
+        f"{s.__module__}.{s.__name__}" for s in app.steps["consumer"]
+    }
 
 
 def test_three_queues_routed_by_task_name() -> None:

@@ -8,6 +8,7 @@ import secrets
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from aibox.api.main import app
 from aibox.auth import tokens
@@ -38,4 +39,11 @@ def admin_token(redis_server: int) -> str:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 def test_api_conforms_to_its_schema(case: schemathesis.Case, admin_token: str) -> None:
-    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"})
+    excluded = []
+    if case.media_type == "multipart/form-data":
+        # Every multipart part is bytes: a file whose content is "401" is a valid file, not
+        # an integer where a string was due, so "negative" multipart data is not negative.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {admin_token}"}, excluded_checks=excluded
+    )

@@ -1,0 +1,79 @@
+"""Per-file locks, so two deliveries of jobs on the same file never interleave their writes.
+
+A lock is a Redis key holding the owner's token with a short TTL; a daemon thread in the
+process holding it renews the TTL while the job runs. A process that dies stops renewing and
+its lock expires within ``ttl_s`` — before the lease mechanism (aibox/lease.py) redelivers its
+message — so a crash never leaves a file locked for good. Release and renewal compare the
+token first (in Lua), so an expired lock taken over by another job is never released or
+extended by the old owner.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import redis
+
+logger = logging.getLogger(__name__)
+
+_RENEW = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def file_lock_key(file_id: str) -> str:
+    """The lock key of one file."""
+    return f"aibox:lock:file:{file_id}"
+
+
+class FileLock:
+    """A renewed, token-checked lock on one file."""
+
+    def __init__(self, client: redis.Redis, file_id: str, token: str, ttl_s: float) -> None:
+        self.client = client
+        self.key = file_lock_key(file_id)
+        self.token = token
+        self.ttl_ms = int(ttl_s * 1000)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock if it is free (or already ours); start renewing it."""
+        taken = self.client.set(self.key, self.token, nx=True, px=self.ttl_ms)
+        if not taken and self.holder() != self.token:
+            return False
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._renew, name=f"lock {self.key}", daemon=True)
+        self._thread.start()
+        return True
+
+    def holder(self) -> str | None:
+        """The token of whoever holds the lock now, or None."""
+        value = self.client.get(self.key)
+        return None if value is None else str(value)
+
+    def release(self) -> None:
+        """Stop renewing and delete the lock if it is still ours."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        try:
+            self.client.eval(_RELEASE, 1, self.key, self.token)
+        except redis.RedisError:
+            logger.warning("could not release %s; it expires by itself", self.key)
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl_ms / 3000):
+            try:
+                if not self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
+                    logger.error("lost %s (expired and taken over)", self.key)
+                    return
+            except redis.RedisError as exc:
+                logger.warning("could not renew %s: %s", self.key, exc)

@@ -1,0 +1,33 @@
+"""Tasks for fault injection only, loaded into test workers with ``-I tests.faults.tasks``.
+
+Each execution is recorded in Redis (a counter and a list of worker pids per key), so a test
+can tell "ran once" from "ran twice" no matter which process ran it or how it died.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from aibox.celery_app import app
+from aibox.connections import get_redis
+
+
+def executions_key(key: str) -> str:
+    """List of ``pid:start`` records, one per execution of the task for ``key``."""
+    return f"aibox:test:executions:{key}"
+
+
+def completions_key(key: str) -> str:
+    """Counter of completed executions for ``key``."""
+    return f"aibox:test:completions:{key}"
+
+
+@app.task(name="aibox.test.hold", acks_late=True, reject_on_worker_lost=True)
+def hold(key: str, seconds: float) -> str:
+    """Record the start, sleep ``seconds``, record the completion."""
+    client = get_redis()
+    client.rpush(executions_key(key), f"{os.getpid()}:{time.time():.3f}")
+    time.sleep(seconds)
+    client.incr(completions_key(key))
+    return key
