@@ -138,6 +138,8 @@ def _child_env(settings: Settings, emit: Callable[[str], None]) -> dict[str, str
         password = secrets.token_urlsafe(12)
         emit(f"Flower password for this run (set AIBOX_FLOWER_PASSWORD to fix it): {password}")
     env["AIBOX_FLOWER_PASSWORD"] = password
+    # Ctrl-C / SIGTERM: running tasks get the soft-shutdown timeout, then go back to the queue.
+    env.setdefault("REMAP_SIGTERM", "SIGQUIT")
     return env
 
 

@@ -47,6 +47,10 @@ class EmbedderMismatchError(PermanentError):
     """Raised when vectors from one embedder would be written into another embedder's index."""
 
 
+class FileBusyError(AiboxError):
+    """Raised when another job holds the file's lock; the job waits and tries again."""
+
+
 class TransientError(AiboxError):
     """Raised when a failure may pass by itself (a remote endpoint timing out): the job retries."""
 

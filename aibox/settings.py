@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     visibility_timeout_s: int = 30
     lease_interval_s: float = 5.0
     restore_sweep_interval_s: int = 5
+    # A job whose file is locked by another job retries after this long (not counted as a
+    # failure: it waits as long as the other job runs).
+    file_busy_retry_s: int = 5
     task_soft_time_limit_s: int = 1800
     task_time_limit_s: int = 2100
     worker_soft_shutdown_timeout_s: float = 60.0

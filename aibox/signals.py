@@ -7,6 +7,7 @@ CLI — records the jobs it publishes.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Task, signals
@@ -114,6 +115,12 @@ def _on_worker_init(**_: Any) -> None:
     """Refuse to run against a server that lacks vector sets or FalkorDB."""
     from aibox.connections import check_capabilities, get_redis
 
+    if os.environ.get("REMAP_SIGTERM") != "SIGQUIT":
+        logger.warning(
+            "REMAP_SIGTERM is not SIGQUIT: on SIGTERM this worker waits for running tasks "
+            "without limit instead of returning them to the queue after "
+            "AIBOX_WORKER_SOFT_SHUTDOWN_TIMEOUT_S; set REMAP_SIGTERM=SIGQUIT in its environment"
+        )
     try:
         check_capabilities(get_redis())
     except ServerCapabilityError as exc:

@@ -40,6 +40,9 @@ os.environ.update(
         "AIBOX_FLOWER_PASSWORD": "test-password",
         "AIBOX_TASK_RETRY_BACKOFF_MAX_S": "2",
         "AIBOX_JWT_SECRET": secrets.token_urlsafe(48),
+        # As in production: SIGTERM gives running tasks the soft-shutdown timeout, then
+        # returns their messages to the queue (Celery's warm shutdown would wait forever).
+        "REMAP_SIGTERM": "SIGQUIT",
     }
 )
 

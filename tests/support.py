@@ -37,7 +37,13 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 30, interval: float 
 
 
 def start_worker_process(
-    tmp_root: Path, name: str, queues: tuple[str, ...], *extra: str
+    tmp_root: Path,
+    name: str,
+    queues: tuple[str, ...],
+    *extra: str,
+    app_module: str = "aibox",
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], Any, str]:
     """Start a worker subprocess, wait until it answers ping; returns (process, log, node)."""
     from aibox import app
@@ -50,12 +56,12 @@ def start_worker_process(
             "-m",
             "celery",
             "-A",
-            "aibox",
+            app_module,
             "worker",
             "-Q",
             ",".join(queues),
             "-c",
-            "2",
+            str(concurrency),
             "-P",
             "prefork",
             "-n",
@@ -66,6 +72,7 @@ def start_worker_process(
             *extra,
         ],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -12,11 +12,14 @@ from typing import Any
 
 import redis
 from celery import Task
+from celery.exceptions import Ignore
 
+from aibox.connections import get_redis
 from aibox.deletion import remove_file_data
-from aibox.errors import FileNotFoundInStoreError, TransientError, user_message
+from aibox.errors import FileBusyError, FileNotFoundInStoreError, TransientError, user_message
 from aibox.files import FileRecord
-from aibox.services import file_store, status_store
+from aibox.locks import FileLock
+from aibox.services import file_store, job_registry, status_store
 from aibox.settings import get_settings
 
 _settings = get_settings()
@@ -42,13 +45,40 @@ class FileTask(Task):
     stages: tuple[str, ...] = ()
 
     def begin(self, file_id: str, *, user_id: str | None, file_path: str | None) -> FileRecord:
-        """Load the job's file record, refusing arguments that contradict it; mark it running."""
+        """Load the job's file record and lock the file; mark it running.
+
+        A delivery of a job that already succeeded (a message redelivered after its worker
+        died between finishing and acknowledging) does nothing. While another job holds the
+        file, this one waits and retries, so two jobs never interleave writes on a file.
+        """
+        if self.AsyncResult(self.request.id).state == "SUCCESS":
+            job_registry().finished(self.request.id, queue=self._queue())
+            raise Ignore()
         record = file_store().load_for_job(file_id, user_id=user_id, file_path=file_path)
+        lock = FileLock(get_redis(), file_id, self.request.id, _settings.visibility_timeout_s)
+        if not lock.acquire():
+            raise self.retry(
+                exc=FileBusyError(f"file {file_id} is busy with job {lock.holder()}"),
+                countdown=_settings.file_busy_retry_s,
+                max_retries=None,
+            )
+        self.request.file_lock = lock
         file_store().update(file_id, status="processing", job_id=self.request.id, error=None)
         status_store().update(
             file_id, status="processing", stage="started", message="processing started"
         )
         return record
+
+    def after_return(self, *args: Any, **kwargs: Any) -> None:
+        """Release the file's lock, however the job ended."""
+        lock = getattr(self.request, "file_lock", None)
+        if lock is not None:
+            lock.release()
+            self.request.file_lock = None
+
+    def _queue(self) -> str:
+        info = self.request.delivery_info or {}
+        return str(info.get("routing_key") or "unknown")
 
     def reporter(self, file_id: str) -> TaskReporter:
         """A pipeline reporter publishing to the task state and the status record."""
@@ -103,9 +133,12 @@ class FileTask(Task):
     def on_retry(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
     ) -> None:
-        """Say in the status that the job will be retried, and why."""
+        """Say in the status that the job will be retried, and why.
+
+        Not when it waits for a busy file: the status belongs to the job running on it.
+        """
         file_id = (kwargs or {}).get("file_id")
-        if file_id:
+        if file_id and not isinstance(exc, FileBusyError):
             status_store().update(
                 file_id,
                 status="queued",

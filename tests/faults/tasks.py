@@ -1,4 +1,4 @@
-"""Tasks for fault injection only, loaded into test workers with ``-I tests.faults.tasks``.
+"""Tasks for fault injection only (see tests/faults/app.py for the queue they run on).
 
 Each execution is recorded in Redis (a counter and a list of worker pids per key), so a test
 can tell "ran once" from "ran twice" no matter which process ran it or how it died.

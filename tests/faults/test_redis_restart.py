@@ -1,0 +1,97 @@
+"""Redis restarted with jobs queued and running: with the append-only file on, none is lost
+and none completes twice; the workers reconnect by themselves.
+
+This test runs its own Redis server and workers (the session's server stays up for the rest
+of the suite) and publishes through a Celery app configured for that server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from celery import Celery
+
+from aibox.server import start_server, stop_server
+from tests.faults.app import FAULT_QUEUE
+from tests.faults.tasks import completions_key, executions_key
+from tests.support import ROOT, free_port, stop_process, wait_for
+
+pytestmark = pytest.mark.slow
+
+JOBS = 100
+
+
+@pytest.mark.timeout(300)
+def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path: Path) -> None:
+    port = free_port()
+    data_url, broker_url = f"redis://127.0.0.1:{port}/0", f"redis://127.0.0.1:{port}/1"
+    server = start_server(port, tmp_path / "redis")
+    env = {**os.environ, "AIBOX_REDIS_URL": data_url, "AIBOX_BROKER_URL": broker_url}
+    workers: list[subprocess.Popen[bytes]] = []
+    logs: list[Any] = []
+    try:
+        for n in range(2):
+            log = open(tmp_path / f"worker-{n}.log", "wb")  # noqa: SIM115 - closed below
+            logs.append(log)
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "celery",
+                        "-A",
+                        "tests.faults.app",
+                        "worker",
+                        "-Q",
+                        FAULT_QUEUE.name,
+                        "-c",
+                        "2",
+                        "-n",
+                        f"restart-{n}-{port}@localhost",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+        publisher = Celery(broker=broker_url)
+        publisher.conf.task_serializer = "json"
+        keys = [f"job-{i}" for i in range(JOBS)]
+        for key in keys:
+            publisher.send_task(
+                "aibox.test.hold",
+                args=[key, 0.5],
+                queue=FAULT_QUEUE.name,
+                exchange=FAULT_QUEUE.exchange.name,
+                routing_key=FAULT_QUEUE.routing_key,
+            )
+        data = redis.Redis(port=port, db=0, decode_responses=True)
+
+        def done() -> int:
+            return sum(int(data.get(completions_key(k)) or 0) > 0 for k in keys)
+
+        wait_for(lambda: done() >= 10, timeout=60)  # some finished, some running, most queued
+        stop_server(server)  # SIGTERM: Redis writes its append-only file and exits
+        server = start_server(port, tmp_path / "redis")
+        wait_for(lambda: done() == JOBS, timeout=180, interval=1)
+        twice = {
+            k: data.get(completions_key(k)) for k in keys if data.get(completions_key(k)) != "1"
+        }
+        assert twice == {}, f"completed more than once: {twice}"
+        runs = sum(data.llen(executions_key(k)) for k in keys)
+        assert runs >= JOBS  # a task cut off by the restart runs again, but completes once
+        data.close()
+        publisher.close()
+    finally:
+        for worker in workers:
+            stop_process(worker)
+        for log in logs:
+            log.close()
+        stop_server(server)
