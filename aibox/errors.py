@@ -35,6 +35,10 @@ class EmptyDocumentError(PermanentError):
     """Raised when a file parses to no text at all."""
 
 
+class DocumentTooLargeError(PermanentError):
+    """Raised when a file's text exceeds the configured maximum document size."""
+
+
 class FileNotFoundInStoreError(PermanentError):
     """Raised when a job names a file that has no record or whose bytes are missing."""
 

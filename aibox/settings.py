@@ -67,7 +67,9 @@ class Settings(BaseSettings):
     max_files_per_upload: int = 20
     duplicate_policy: Literal["reuse", "new_version"] = "reuse"
 
-    # Pipeline.
+    # Pipeline. A document whose text is longer than max_document_chars fails with a clear
+    # message instead of occupying a worker for an hour (50 MB of one line, a text bomb).
+    max_document_chars: int = 10_000_000
     chunk_size_chars: int = 800
     chunk_overlap_chars: int = 120
 

@@ -47,6 +47,7 @@ def pipeline() -> Pipeline:
         extractor=extractor(),
         chunk_size_chars=settings.chunk_size_chars,
         chunk_overlap_chars=settings.chunk_overlap_chars,
+        max_document_chars=settings.max_document_chars,
     )
 
 

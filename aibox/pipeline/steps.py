@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aibox.errors import DocumentTooLargeError
 from aibox.files import FileRecord, FileStore
 from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.chunkstore import ChunkStore
@@ -43,6 +44,7 @@ class Pipeline:
     extractor: Extractor
     chunk_size_chars: int
     chunk_overlap_chars: int
+    max_document_chars: int = 10_000_000
 
 
 def process_file(p: Pipeline, record: FileRecord, report: Reporter, run_id: str) -> dict[str, Any]:
@@ -120,6 +122,11 @@ def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
     """Parse the file's bytes and replace its stored chunks."""
     report("chunking", 10, "parsing file", status="processing", progress=0)
     document = parse_file(p.files.path_of(record), record.file_type)
+    if len(document.text) > p.max_document_chars:
+        raise DocumentTooLargeError(
+            f"document has {len(document.text):,} characters of text; the limit is "
+            f"{p.max_document_chars:,} (AIBOX_MAX_DOCUMENT_CHARS)"
+        )
     report("chunking", 25, "file parsed, chunking", status="processing", progress=50)
     chunks = chunk_document(
         document, size_chars=p.chunk_size_chars, overlap_chars=p.chunk_overlap_chars

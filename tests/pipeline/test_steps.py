@@ -154,3 +154,21 @@ def test_binary_content_fails_with_a_clear_message(pipeline: Pipeline, tmp_path:
     record = store_file(pipeline, binary, "txt")
     with pytest.raises(UnreadableFileError, match="binary"):
         process_file(pipeline, record, Collector(), run_id="run-1")
+
+
+def test_text_over_the_document_limit_fails_before_any_work(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from aibox.errors import DocumentTooLargeError
+
+    p = replace(
+        make_pipeline(redis_client, tmp_path, chunk_size=300, overlap=60), max_document_chars=1000
+    )
+    long_line = tmp_path / "line.txt"
+    long_line.write_text("x" * 5000)
+    record = store_file(p, long_line, "txt")
+    with pytest.raises(DocumentTooLargeError, match="5,000 characters of text; the limit is 1,000"):
+        process_file(p, record, Collector(), run_id="run-1")
+    assert p.chunks.count(record.file_id) == 0
