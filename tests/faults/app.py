@@ -2,16 +2,14 @@
 
 Workers for fault tests run ``celery -A tests.faults.app worker -Q aibox-faults``: the real
 app (its configuration, signals and lease bootstep) with one more queue, so the session's
-ordinary worker never sees these messages.
+ordinary worker never sees these messages. Only worker processes import this module;
+tests take the queue from ``tests.faults.queue``.
 """
 
 from __future__ import annotations
 
-from kombu import Exchange, Queue
-
 from aibox import app
-
-FAULT_QUEUE = Queue("aibox-faults", Exchange("aibox-faults", type="direct"), "aibox-faults")
+from tests.faults.queue import FAULT_QUEUE
 
 app.conf.task_queues = (*app.conf.task_queues, FAULT_QUEUE)
 app.conf.task_routes = {**app.conf.task_routes, "aibox.test.*": {"queue": FAULT_QUEUE.name}}

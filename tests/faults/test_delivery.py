@@ -20,7 +20,7 @@ import pytest
 import redis
 
 from aibox.settings import get_settings
-from tests.faults.app import FAULT_QUEUE
+from tests.faults.queue import FAULT_QUEUE
 from tests.faults.tasks import completions_key, executions_key, hold
 from tests.support import start_worker_process, wait_for
 

@@ -18,7 +18,7 @@ import redis
 from celery import Celery
 
 from aibox.server import start_server, stop_server
-from tests.faults.app import FAULT_QUEUE
+from tests.faults.queue import FAULT_QUEUE
 from tests.faults.tasks import completions_key, executions_key
 from tests.support import ROOT, free_port, stop_process, wait_for
 
