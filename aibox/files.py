@@ -2,27 +2,40 @@
 
 Bytes live at ``<storage>/<user_id>/<file_id>``; the client's file name is kept only in the
 record, never used as a path. The record is the truth a worker trusts, not task arguments.
+Each user's files are also indexed by content (sha256 -> newest file id) to detect duplicates.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 import time
-import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Literal, TypeVar, cast
 
 import redis
 from pydantic import BaseModel
+from redis.client import Pipeline
 
 from aibox import keys
 from aibox.connections import HashMapping
-from aibox.errors import FileNotFoundInStoreError, OwnershipError, PermanentError
+from aibox.errors import FileNotFoundInStoreError, OwnershipError
+from aibox.uploads_progress import FileTooLargeError as FileTooLargeError
+from aibox.uploads_progress import StagedUpload
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+_MAX_NAME = 255
+_MAX_EXTENSION = 16
+T = TypeVar("T")
+
+_UPDATE_IF_EXISTS = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], unpack(ARGV)) end
+return 0
+"""
+
+#: What a second upload of the same bytes by the same user does.
+DuplicatePolicy = Literal["reuse", "new_version"]
 
 
 class FileRecord(BaseModel):
@@ -43,22 +56,33 @@ class FileRecord(BaseModel):
     embedder: str | None = None
     vector_high_water: int = 0  # chunk ids 0..n-1 that may be in the vector set
     error: str | None = None
-
-
-class FileTooLargeError(PermanentError):
-    """Raised when an upload exceeds ``max_upload_bytes``."""
+    version: int = 1
+    previous_version_id: str | None = None
 
 
 def sanitise_filename(name: str) -> str:
     """A display-safe file name: no directories, no control characters, at most 255 chars."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = _SAFE_NAME.sub("_", base).strip(" .")
-    return base[:255] or "upload"
+    if len(base) > _MAX_NAME:
+        # Keep a short extension: it decides the file type.
+        stem, dot, ext = base.rpartition(".")
+        keep = f"{dot}{ext}" if stem and len(ext) <= _MAX_EXTENSION else ""
+        base = base[: _MAX_NAME - len(keep)] + keep
+    return base or "upload"
 
 
-def new_file_id() -> str:
-    """A fresh file id."""
-    return uuid.uuid4().hex
+def content_index_key(user_id: str) -> str:
+    """Hash: sha256 of content -> id of the user's newest file with that content."""
+    return f"aibox:user:{user_id}:sha256"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The outcome of committing an upload: its record, and whether an existing one was reused."""
+
+    record: FileRecord
+    reused: bool = False
 
 
 class FileStore:
@@ -67,6 +91,12 @@ class FileStore:
     def __init__(self, client: redis.Redis, storage_dir: Path) -> None:
         self.client = client
         self.storage_dir = storage_dir
+        # A job still running when its file is deleted must not re-create a partial record.
+        self._update_if_exists = client.register_script(_UPDATE_IF_EXISTS)
+
+    def stage(self, user_id: str, max_bytes: int) -> StagedUpload:
+        """Start receiving an upload's bytes."""
+        return StagedUpload(self.storage_dir, user_id, max_bytes)
 
     def save_upload(
         self,
@@ -79,49 +109,76 @@ class FileStore:
         max_bytes: int,
     ) -> FileRecord:
         """Stream an upload to disk (refusing more than ``max_bytes``) and create its record."""
-        file_id = new_file_id()
-        relative = Path(user_id) / file_id
-        target = self.storage_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
-        size = 0
-        partial = target.with_suffix(".part")
+        staged = self.stage(user_id, max_bytes)
         try:
-            with open(partial, "wb") as out:
-                for piece in chunks:
-                    size += len(piece)
-                    if size > max_bytes:
-                        raise FileTooLargeError(f"file is larger than the {max_bytes}-byte limit")
-                    digest.update(piece)
-                    out.write(piece)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        record = FileRecord(
-            file_id=file_id,
-            user_id=user_id,
-            filename=sanitise_filename(filename),
-            file_type=file_type,
-            content_type=content_type,
-            size=size,
-            sha256=digest.hexdigest(),
-            path=str(relative),
-            created_at=time.time(),
-        )
-        self.put(record)
-        return record
+            for piece in chunks:
+                staged.write(piece)
+            stored = self.commit(
+                staged, filename=filename, file_type=file_type, content_type=content_type
+            )
+        except BaseException:
+            staged.discard()
+            raise
+        return stored.record
+
+    def commit(
+        self,
+        staged: StagedUpload,
+        *,
+        filename: str,
+        file_type: str,
+        content_type: str | None,
+        duplicates: DuplicatePolicy | None = None,
+    ) -> Stored:
+        """Record received bytes; ``reuse`` may return the existing file with the same content."""
+        staged.promote()
+        index = content_index_key(staged.user_id)
+
+        def attempt(pipe: Pipeline) -> Stored:
+            previous = self._indexed(pipe, index, staged.sha256) if duplicates else None
+            if previous is not None and duplicates == "reuse":
+                pipe.unwatch()
+                staged.discard()
+                return Stored(previous, reused=True)
+            record = _record_of(staged, filename, file_type, content_type, previous)
+            pipe.multi()
+            self._put(pipe, record)
+            if duplicates:
+                pipe.hset(index, staged.sha256, record.file_id)
+            pipe.execute()
+            return Stored(record)
+
+        return self._atomically(index, attempt)
+
+    def forget_hash(self, record: FileRecord) -> None:
+        """Drop a deleted file from its user's content index; its previous version takes over."""
+        index = content_index_key(record.user_id)
+        previous = record.previous_version_id
+        if previous is not None and self.get(previous) is None:
+            previous = None
+
+        def attempt(pipe: Pipeline) -> None:
+            if pipe.hget(index, record.sha256) != record.file_id:
+                return
+            pipe.multi()
+            if previous is None:
+                pipe.hdel(index, record.sha256)
+            else:
+                pipe.hset(index, record.sha256, previous)
+            pipe.execute()
+
+        self._atomically(index, attempt)
 
     def put(self, record: FileRecord) -> None:
         """Create or replace a record and index it under its user."""
         pipe = self.client.pipeline()
-        pipe.hset(keys.file_record(record.file_id), mapping=_to_hash(record))
-        pipe.zadd(keys.user_files(record.user_id), {record.file_id: record.created_at})
+        self._put(pipe, record)
         pipe.execute()
 
     def update(self, file_id: str, **fields: object) -> None:
-        """Set some fields of an existing record atomically (no read-modify-write)."""
-        values: HashMapping = {k: ("" if v is None else str(v)) for k, v in fields.items()}
-        self.client.hset(keys.file_record(file_id), mapping=values)
+        """Set some fields of an existing record atomically; a deleted record stays deleted."""
+        values = [x for k, v in fields.items() for x in (k, "" if v is None else str(v))]
+        self._update_if_exists(keys=[keys.file_record(file_id)], args=values)
 
     def get(self, file_id: str) -> FileRecord | None:
         """The record of ``file_id``, or None."""
@@ -163,6 +220,48 @@ class FileStore:
         for file_id in ids:
             pipe.hgetall(keys.file_record(file_id))
         return [_from_hash(data) for data in pipe.execute() if data]
+
+    def _atomically(self, key: str, attempt: Callable[[Pipeline], T]) -> T:
+        """Run ``attempt`` with ``key`` watched, again whenever another client changed it."""
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    return attempt(pipe)
+                except redis.WatchError:
+                    continue
+
+    def _indexed(self, pipe: Pipeline, index: str, sha256: str) -> FileRecord | None:
+        file_id = cast(str | None, pipe.hget(index, sha256))
+        # An entry whose file is gone (deleted before forget_hash existed) is no duplicate.
+        return self.get(file_id) if file_id else None
+
+    @staticmethod
+    def _put(pipe: Pipeline, record: FileRecord) -> None:
+        pipe.hset(keys.file_record(record.file_id), mapping=_to_hash(record))
+        pipe.zadd(keys.user_files(record.user_id), {record.file_id: record.created_at})
+
+
+def _record_of(
+    staged: StagedUpload,
+    filename: str,
+    file_type: str,
+    content_type: str | None,
+    previous: FileRecord | None,
+) -> FileRecord:
+    return FileRecord(
+        file_id=staged.file_id,
+        user_id=staged.user_id,
+        filename=sanitise_filename(filename),
+        file_type=file_type,
+        content_type=content_type,
+        size=staged.size,
+        sha256=staged.sha256,
+        path=str(staged.relative),
+        created_at=time.time(),
+        version=previous.version + 1 if previous else 1,
+        previous_version_id=previous.file_id if previous else None,
+    )
 
 
 def _to_hash(record: FileRecord) -> HashMapping:

@@ -9,21 +9,35 @@ The shape keeps the old system's field names: top-level ``file_id``, ``status``
 It is stored as a Redis hash whose fields are flattened (``chunking.status``) and whose values
 are JSON, so every update is a single atomic HSET of the changed fields: the API and a worker
 never overwrite each other's changes the way a read-modify-write of one JSON string does.
+
+Every write also PUBLISHes a small notice on ``aibox:status:{file_id}`` in the same MULTI, so
+live readers (the SSE endpoint) are pushed each change instead of polling. Pub/sub ignores the
+database number: the notice carries only the file id and the new overall status.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
 from typing import Any, cast
 
+import anyio
 import redis
+import redis.asyncio
 
 from aibox import keys
 from aibox.connections import HashMapping
+from aibox.files import FileRecord
 
 STAGES: tuple[str, ...] = ("chunking", "vectorization", "storage", "kg_extraction")
+#: Overall statuses after which a job changes nothing more.
+FINAL_STATUSES = frozenset({"completed", "failed"})
+
+
+def status_channel(file_id: str) -> str:
+    """Pub/sub channel announcing each change of a file's status record."""
+    return f"aibox:status:{file_id}"
 
 
 class StatusStore:
@@ -79,27 +93,95 @@ class StatusStore:
 
     def get(self, file_id: str) -> dict[str, Any] | None:
         """The status record in the old nested shape, or None if there is none."""
-        raw = cast(dict[str, str], self.client.hgetall(keys.processing_status(file_id)))
-        if not raw:
-            return None
-        record: dict[str, Any] = {s: {"status": "pending", "progress": 0} for s in STAGES}
-        for field, encoded in raw.items():
-            value = json.loads(encoded)
-            head, _, tail = field.partition(".")
-            if tail:
-                record.setdefault(head, {})[tail] = value
-            else:
-                record[head] = value
-        return _drop_nulls(record)
+        return decode_status(
+            cast(dict[str, str], self.client.hgetall(keys.processing_status(file_id)))
+        )
+
+    def forget(self, file_id: str) -> None:
+        """Delete a file's status record, telling live readers it is gone."""
+        pipe = self.client.pipeline(transaction=True)
+        pipe.delete(keys.processing_status(file_id))
+        pipe.publish(status_channel(file_id), _notice(file_id, "deleted"))
+        pipe.execute()
 
     def _write(self, file_id: str, fields: Mapping[str, Any]) -> None:
         key = keys.processing_status(file_id)
         encoded: HashMapping = {k: json.dumps(v, ensure_ascii=False) for k, v in fields.items()}
         encoded["updated_at"] = json.dumps(time.time())
+        # A write after the record expired or was deleted re-creates it: keep it well-formed.
+        encoded["file_id"] = json.dumps(file_id)
         pipe = self.client.pipeline(transaction=True)
         pipe.hset(key, mapping=encoded)
         pipe.expire(key, self.ttl_s)
+        pipe.publish(status_channel(file_id), _notice(file_id, fields.get("status")))
         pipe.execute()
+
+
+def decode_status(raw: Mapping[str, str]) -> dict[str, Any] | None:
+    """The nested record from the hash's flattened JSON fields, or None for an empty hash."""
+    if not raw:
+        return None
+    record: dict[str, Any] = {s: {"status": "pending", "progress": 0} for s in STAGES}
+    for field, encoded in raw.items():
+        value = json.loads(encoded)
+        head, _, tail = field.partition(".")
+        if tail:
+            record.setdefault(head, {})[tail] = value
+        else:
+            record[head] = value
+    return _drop_nulls(record)
+
+
+def settled_status(record: FileRecord) -> dict[str, Any]:
+    """A status record rebuilt from the file record, for when the status record has expired."""
+    done = record.status == "completed"
+    stage = {"status": record.status, "progress": 100 if done else 0}
+    return {
+        "file_id": record.file_id,
+        "status": record.status,
+        "progress": 100 if done else 0,
+        "message": record.error,
+        "job_id": record.job_id,
+        **dict.fromkeys(STAGES, stage),
+    }
+
+
+async def watch_status(
+    client: redis.asyncio.Redis, file_id: str
+) -> AsyncGenerator[dict[str, Any] | None, None]:
+    """The status record now and after each change, pushed by the writers' PUBLISH."""
+    pubsub = client.pubsub()
+    try:
+        await pubsub.subscribe(status_channel(file_id))
+        # Read only once the subscription is confirmed, so no change slips in between.
+        await _next_message(pubsub, "subscribe")
+        last: dict[str, Any] | None = None
+        first = True
+        while True:
+            raw = await cast(
+                Awaitable[dict[str, str]], client.hgetall(keys.processing_status(file_id))
+            )
+            current = decode_status(raw)
+            if first or current != last:
+                yield current
+            first, last = False, current
+            await _next_message(pubsub, "message")
+            while await pubsub.get_message(timeout=0.0) is not None:
+                pass  # a burst of changes: one read shows the latest
+    finally:
+        with anyio.CancelScope(shield=True):
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+async def _next_message(pubsub: redis.asyncio.client.PubSub, kind: str) -> None:
+    while True:
+        message = await pubsub.get_message(timeout=None)
+        if message is not None and message["type"] == kind:
+            return
+
+
+def _notice(file_id: str, status: object) -> str:
+    return json.dumps({"file_id": file_id, "status": status})
 
 
 def _drop_nulls(record: dict[str, Any]) -> dict[str, Any]:

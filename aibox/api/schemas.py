@@ -28,15 +28,75 @@ class ErrorEnvelope(BaseModel):
     data: Any = None
 
 
-class FileSubmitted(BaseModel):
-    """A file accepted for processing."""
+class UploadRejection(BaseModel):
+    """Why one file of an upload was refused."""
+
+    status: int = Field(description="the HTTP status this file alone gets: 409, 413 or 415")
+    code: str = Field(description="file_too_large, unsupported_file_type or duplicate")
+    message: str
+
+
+class UploadedFile(BaseModel):
+    """One file of an upload: queued, reused (its bytes were already uploaded) or rejected."""
+
+    index: int = Field(description="position among the request's files, from 0")
+    filename: str
+    status: str = Field(
+        description="'queued' when accepted, the existing file's status when reused, "
+        "'rejected' when refused"
+    )
+    file_id: str | None = None
+    job_id: str | None = None
+    file_type: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    version: int | None = None
+    previous_version_id: str | None = None
+    reused: bool = False
+    duplicate_of: str | None = Field(
+        default=None, description="the existing file with the same content, when reused"
+    )
+    error: UploadRejection | None = None
+
+
+class UploadBatch(BaseModel):
+    """The outcome of an upload with ``files`` fields, file by file in request order."""
+
+    files: list[UploadedFile]
+    accepted: int = Field(description="files queued or reused")
+    rejected: int
+    truncated: bool = Field(
+        default=False,
+        description="reading stopped at a file over the size limit: later files were not read",
+    )
+
+
+class UploadProgressPublic(BaseModel):
+    """How far the upload of one file got."""
 
     file_id: str
-    job_id: str
-    status: Literal["queued"] = "queued"
     filename: str
-    file_type: str
-    size: int
+    status: Literal["uploading", "completed", "failed"]
+    bytes_received: int
+    total_bytes: int | None = None
+    progress: int | None = Field(default=None, description="0–100 when the size is known")
+    message: str | None = None
+    updated_at: float
+
+
+def upload_request_body(max_files: int) -> dict[str, Any]:
+    """The OpenAPI multipart body of ``POST /files`` (read by hand while streaming)."""
+    binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+    files = {
+        "type": "array",
+        "items": binary,
+        "minItems": 1,
+        "maxItems": max_files,
+        "description": "the documents to process (repeat the field; older clients may send "
+        "one document as 'file' instead)",
+    }
+    schema = {"type": "object", "properties": {"files": files}, "required": ["files"]}
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
 class FilePublic(BaseModel):
@@ -53,6 +113,8 @@ class FilePublic(BaseModel):
     chunk_count: int = 0
     embedder: str | None = None
     error: str | None = None
+    version: int = 1
+    previous_version_id: str | None = None
 
 
 class StageStatus(BaseModel):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated, BinaryIO
+import logging
+from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
 from aibox import deletion
 from aibox.api.deps import (
@@ -17,54 +20,86 @@ from aibox.api.deps import (
     SettingsDep,
     StatusDep,
 )
+from aibox.api.errors import error_response
 from aibox.api.schemas import (
     ChunkPublic,
     DeletionPublic,
     Envelope,
     FilePublic,
-    FileSubmitted,
     JobSubmitted,
     ProcessingStatus,
     RegenerateRequest,
     TriplePublic,
+    UploadBatch,
+    UploadedFile,
+    UploadProgressPublic,
     triple_public,
+    upload_request_body,
 )
+from aibox.api.uploads import (
+    MultipartReceiver,
+    UploadLimits,
+    UploadRefusedError,
+    commit_all,
+    multipart_boundary,
+    receive,
+)
+from aibox.errors import NotFoundError
 from aibox.files import FileRecord
-from aibox.pipeline.parsers import file_type_for
+from aibox.settings import get_settings
+from aibox.status import settled_status
 from aibox.submit import submit_job
+from aibox.uploads_progress import upload_progress_store
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/files", tags=["files"])
 
-_READ_SIZE = 1024 * 1024
+_ACCEPTED = "file accepted for processing"
 
 
-@router.post("", status_code=202, response_model=Envelope[FileSubmitted])
-def upload_file(
-    file: Annotated[UploadFile, File(description="the document to process")],
-    user: CurrentUser,
-    files: FilesDep,
-    settings: SettingsDep,
-) -> Envelope[FileSubmitted]:
-    """Store an uploaded document and queue it for processing on ``file_processing``."""
-    filename = file.filename or "upload"
-    file_type = file_type_for(filename, file.content_type)
-    record = files.save_upload(
-        _read_all(file.file),
-        user_id=user.user_id,
-        filename=filename,
-        file_type=file_type,
-        content_type=file.content_type,
-        max_bytes=settings.max_upload_bytes,
+@router.post(
+    "",
+    status_code=202,
+    response_model=Envelope[UploadBatch | UploadedFile],
+    responses={207: {"model": Envelope[UploadBatch], "description": "some files were refused"}},
+    openapi_extra={"requestBody": upload_request_body(get_settings().max_files_per_upload)},
+)
+async def upload_files(
+    request: Request, user: CurrentUser, files: FilesDep, settings: SettingsDep
+) -> JSONResponse:
+    """Store documents while they stream in and queue each one on ``file_processing``."""
+    limits = UploadLimits(settings.max_upload_bytes, settings.max_files_per_upload)
+    try:
+        receiver = MultipartReceiver(
+            multipart_boundary(request.headers, limits),
+            files=files,
+            progress=upload_progress_store(),
+            user_id=user.user_id,
+            limits=limits,
+        )
+        await receive(request, receiver)
+    except UploadRefusedError as exc:
+        return _unread_rest(error_response(exc.status, exc.code, str(exc)))
+    except ClientDisconnect:
+        logger.info("client of user %s left during an upload", user.user_id)
+        return error_response(400, "bad_request", "the client disconnected")
+    if not receiver.received:
+        return error_response(422, "validation_error", "no file: send 'files' parts")
+    results = await run_in_threadpool(
+        commit_all, receiver.received, files, settings.duplicate_policy
     )
-    job_id = submit_job(record, "full", force_rechunk=True)
-    data = FileSubmitted(
-        file_id=record.file_id,
-        job_id=job_id,
-        filename=record.filename,
-        file_type=record.file_type,
-        size=record.size,
-    )
-    return Envelope(message="file accepted for processing", data=data)
+    batch = "files" in receiver.fields or len(results) > 1
+    response = _upload_response(results, batch=batch, truncated=receiver.truncated)
+    return _unread_rest(response) if receiver.truncated else response
+
+
+@router.get("/{file_id}/upload", response_model=Envelope[UploadProgressPublic])
+def get_upload_progress(file_id: str, user: CurrentUser) -> Envelope[UploadProgressPublic]:
+    """How far a file's upload got (kept for an hour); only its uploader sees it."""
+    progress = upload_progress_store().get(file_id)
+    if progress is None or progress.user_id != user.user_id:
+        raise NotFoundError(f"no upload record for file {file_id}")
+    return Envelope(data=UploadProgressPublic.model_validate(progress.model_dump()))
 
 
 @router.get("", response_model=Envelope[list[FilePublic]])
@@ -125,20 +160,7 @@ def get_file_graph(
 @router.get("/{file_id}/status", response_model=Envelope[ProcessingStatus])
 def get_status(record: OwnedFile, statuses: StatusDep) -> Envelope[ProcessingStatus]:
     """A file's processing status: overall and per stage (old system's field names)."""
-    file_id = record.file_id
-    status = statuses.get(file_id)
-    if status is None:
-        # The status record expired (its TTL is hours); the file record still knows the end.
-        done = record.status == "completed"
-        stage = {"status": record.status, "progress": 100 if done else 0}
-        status = {
-            "file_id": file_id,
-            "status": record.status,
-            "progress": 100 if done else 0,
-            "message": record.error,
-            "job_id": record.job_id,
-            **dict.fromkeys(("chunking", "vectorization", "storage", "kg_extraction"), stage),
-        }
+    status = statuses.get(record.file_id) or settled_status(record)
     return Envelope(data=ProcessingStatus.model_validate(status))
 
 
@@ -154,6 +176,30 @@ def _public(record: FileRecord) -> FilePublic:
     return FilePublic.model_validate(record.model_dump())
 
 
-def _read_all(stream: BinaryIO) -> Iterator[bytes]:
-    while piece := stream.read(_READ_SIZE):
-        yield piece
+def _upload_response(results: list[UploadedFile], *, batch: bool, truncated: bool) -> JSONResponse:
+    rejected = [r.error for r in results if r.error is not None]
+    data: UploadBatch | UploadedFile = results[0]
+    if batch:
+        data = UploadBatch(
+            files=results,
+            accepted=len(results) - len(rejected),
+            rejected=len(rejected),
+            truncated=truncated,
+        )
+    content = data.model_dump(mode="json")
+    if len(results) == 1 and rejected:
+        return error_response(rejected[0].status, rejected[0].code, rejected[0].message, content)
+    message = f"{len(results) - len(rejected)} of {len(results)} files accepted"
+    if truncated:
+        message += "; reading stopped at a file over the size limit, later files were not read"
+    if not batch:
+        message = "file already uploaded: reusing it" if results[0].reused else _ACCEPTED
+    body = Envelope(success=len(rejected) < len(results), message=message, data=content)
+    return JSONResponse(status_code=207 if rejected else 202, content=body.model_dump(mode="json"))
+
+
+def _unread_rest(response: JSONResponse) -> JSONResponse:
+    # The body was not read to its end: closing the connection is what stops the client
+    # sending it (uvicorn would otherwise read and discard the rest to reuse the connection).
+    response.headers["Connection"] = "close"
+    return response

@@ -1,0 +1,176 @@
+"""An upload while it arrives: its bytes staged on disk and its ``upload:progress`` record.
+
+The record (JSON, TTL ``upload_progress_ttl_s``) carries the owner's ``user_id`` because the
+file record only exists once the upload is complete; the API checks ownership against it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+import redis
+from pydantic import BaseModel
+
+from aibox import keys
+from aibox.connections import get_redis
+from aibox.errors import PermanentError
+from aibox.settings import get_settings
+
+#: A progress record is rewritten after this many bytes or seconds, not on every chunk.
+_SAVE_EVERY_BYTES = 1024 * 1024
+_SAVE_EVERY_S = 0.5
+
+
+class FileTooLargeError(PermanentError):
+    """Raised when an upload exceeds ``max_upload_bytes``."""
+
+    @classmethod
+    def over(cls, max_bytes: int) -> FileTooLargeError:
+        """The error for a file that went past ``max_bytes``."""
+        return cls(f"file is larger than the {max_bytes}-byte limit")
+
+
+class StagedUpload:
+    """An upload streaming to ``<storage>/<user>/<file_id>.part``, hashed and size-checked."""
+
+    def __init__(self, storage_dir: Path, user_id: str, max_bytes: int) -> None:
+        self.file_id = uuid.uuid4().hex
+        self.user_id = user_id
+        self.relative = Path(user_id) / self.file_id
+        self.target = storage_dir / self.relative
+        self.path = self.target.with_suffix(".part")
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed by finish()
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``, refusing to go past ``max_bytes``."""
+        if self.size + len(data) > self.max_bytes:
+            raise FileTooLargeError.over(self.max_bytes)
+        if self._out is None:
+            raise ValueError(f"upload {self.file_id} is already finished")
+        self.size += len(data)
+        self._digest.update(data)
+        self._out.write(data)
+
+    def finish(self) -> None:
+        """Close the partial file: every byte has arrived."""
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+    @property
+    def sha256(self) -> str:
+        """Hex sha256 of the bytes written so far."""
+        return self._digest.hexdigest()
+
+    def promote(self) -> None:
+        """Move the bytes to their final path (idempotent)."""
+        self.finish()
+        if self.path != self.target:
+            os.replace(self.path, self.target)
+            self.path = self.target
+
+    def discard(self) -> None:
+        """Remove the bytes, wherever they are now."""
+        self.finish()
+        self.path.unlink(missing_ok=True)
+
+
+class UploadProgress(BaseModel):
+    """The ``upload:progress:{file_id}`` record."""
+
+    file_id: str
+    user_id: str
+    filename: str
+    status: Literal["uploading", "completed", "failed"] = "uploading"
+    bytes_received: int = 0
+    total_bytes: int | None = None  # from the part's Content-Length, when the client sent one
+    progress: int | None = None  # 0–100 when total_bytes is known, else None
+    message: str | None = None
+    updated_at: float = 0.0
+
+
+class UploadProgressStore:
+    """Reads and writes upload progress records."""
+
+    def __init__(self, client: redis.Redis, ttl_s: int) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+
+    def put(self, record: UploadProgress) -> None:
+        """Write a record, restarting its TTL."""
+        record.updated_at = time.time()
+        self.client.set(
+            keys.upload_progress(record.file_id), record.model_dump_json(), ex=self.ttl_s
+        )
+
+    def get(self, file_id: str) -> UploadProgress | None:
+        """The record of ``file_id``, or None."""
+        raw = self.client.get(keys.upload_progress(file_id))
+        return UploadProgress.model_validate_json(raw) if isinstance(raw, str | bytes) else None
+
+
+@lru_cache(maxsize=1)
+def upload_progress_store() -> UploadProgressStore:
+    """The process's upload progress store."""
+    return UploadProgressStore(get_redis(), get_settings().upload_progress_ttl_s)
+
+
+class ProgressTracker:
+    """Keeps one file's progress record current while its bytes stream in."""
+
+    def __init__(
+        self,
+        store: UploadProgressStore,
+        file_id: str,
+        user_id: str,
+        filename: str,
+        *,
+        total_bytes: int | None,
+    ) -> None:
+        self.store = store
+        self.record = UploadProgress(
+            file_id=file_id, user_id=user_id, filename=filename, total_bytes=total_bytes
+        )
+        self._saved_bytes = 0
+        self._saved_at = time.monotonic()
+        self._save("uploading", "receiving")
+
+    def received(self, n: int) -> None:
+        """Count ``n`` more bytes; rewrite the record now and then."""
+        self.record.bytes_received += n
+        due = self.record.bytes_received - self._saved_bytes >= _SAVE_EVERY_BYTES
+        if due or time.monotonic() - self._saved_at >= _SAVE_EVERY_S:
+            self._save("uploading", "receiving")
+
+    def arrived(self) -> None:
+        """Every byte of the file has arrived; the rest of the request may still be streaming."""
+        self.record.total_bytes = self.record.bytes_received
+        self._save("uploading", "received, waiting for the end of the request")
+
+    def completed(self, message: str) -> None:
+        """The upload is stored (or resolved to an existing file)."""
+        self.record.total_bytes = self.record.bytes_received
+        self._save("completed", message)
+
+    def failed(self, message: str) -> None:
+        """The upload was refused or interrupted; nothing of it is kept."""
+        self._save("failed", message)
+
+    def _save(self, status: Literal["uploading", "completed", "failed"], message: str) -> None:
+        record = self.record
+        record.status, record.message = status, message
+        if record.total_bytes is not None:
+            done = record.bytes_received * 100 // record.total_bytes if record.total_bytes else 100
+            record.progress = min(100, done)
+        self.store.put(record)
+        self._saved_bytes, self._saved_at = record.bytes_received, time.monotonic()
