@@ -6,16 +6,19 @@ never existed reads as not found, and listings per queue and state (what RQ's re
 need no ``KEYS`` scan: each state is a sorted set scored by the time the job entered it.
 
 It is written from Celery signals (``aibox/signals.py``), in the publishing process and in the
-worker, each transition one MULTI/EXEC so a job is always in exactly one state set.
+worker, each transition one MULTI/EXEC so a job is always in exactly one state set. The task's
+arguments are kept (as JSON) so that an operator can queue a failed job again.
 """
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal, cast
 
 import redis
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from aibox import keys
 from aibox.connections import HashMapping
@@ -41,6 +44,15 @@ class JobRecord(BaseModel):
     worker: str | None = None
     error: str | None = None
     traceback: str | None = None
+    args: list[Any] = Field(default_factory=list)
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    retry_of: str | None = None
+    retried_as: str | None = None
+
+    @field_validator("args", "kwargs", mode="before")
+    @classmethod
+    def _from_json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
 
 class JobRegistry:
@@ -51,11 +63,22 @@ class JobRegistry:
         self.retention_s = retention_s
 
     def published(
-        self, job_id: str, *, task: str, queue: str, file_id: str | None, user_id: str | None
+        self,
+        job_id: str,
+        *,
+        task: str,
+        queue: str,
+        file_id: str | None,
+        user_id: str | None,
+        args: Sequence[Any] | None = None,
+        kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Record a job as queued (first submission or a retry's republish)."""
         now = time.time()
         fields: dict[str, Any] = {"task": task, "file_id": file_id, "user_id": user_id}
+        if args is not None or kwargs is not None:
+            fields["args"] = json.dumps(list(args or ()), ensure_ascii=False, default=str)
+            fields["kwargs"] = json.dumps(kwargs or {}, ensure_ascii=False, default=str)
         pipe = self.client.pipeline(transaction=True)
         pipe.hsetnx(keys.job(job_id), "created_at", now)
         self._transition(pipe, job_id, queue, "queued", now, fields)
@@ -93,14 +116,70 @@ class JobRegistry:
         pipe.hset(keys.job(job_id), "error", error)
         pipe.execute()
 
+    def requeue(self, job_id: str) -> JobRecord | None:
+        """Move a failed job back to queued for a retry under its own id; None if not failed."""
+        fields = {"ended_at": None}
+        return self._move_if(job_id, frozenset({"failed"}), "queued", fields, count_retry=True)
+
+    def revoke_queued(self, job_id: str) -> bool:
+        """Record a revoke of a job that is still queued; False if it has left that state."""
+        fields = {"ended_at": time.time()}
+        return self._move_if(job_id, frozenset({"queued"}), "revoked", fields) is not None
+
+    def link_retry(self, job_id: str, new_job_id: str) -> bool:
+        """Point a job at the new job that retries it; False if it was retried already."""
+        if not self.client.hsetnx(keys.job(job_id), "retried_as", new_job_id):
+            return False
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(keys.job(new_job_id), "retry_of", job_id)
+        pipe.expire(keys.job(new_job_id), self.retention_s)
+        pipe.execute()
+        return True
+
     def get(self, job_id: str) -> JobRecord | None:
         """The job's record, or None if no such job was ever submitted (or it expired)."""
         data = cast(dict[str, str], self.client.hgetall(keys.job(job_id)))
-        if not data or "state" not in data:
-            return None
-        return JobRecord.model_validate(
-            {"job_id": job_id, **{k: v for k, v in data.items() if v != ""}}
+        return _record(job_id, data)
+
+    def get_many(self, job_ids: Iterable[str]) -> dict[str, JobRecord]:
+        """The records of those ``job_ids`` that exist, in one round trip."""
+        ids = list(job_ids)
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(keys.job(job_id))
+        found = zip(ids, cast(list[dict[str, str]], pipe.execute()), strict=True)
+        return {job_id: r for job_id, data in found if (r := _record(job_id, data)) is not None}
+
+    def page(
+        self, queue: str, state: JobState, *, limit: int, after: tuple[float, str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Up to ``limit`` (job id, score) pairs, most recent first, strictly after ``after``.
+
+        ``after`` is the (score, id) of the last job of the previous page; ties on the score
+        are ordered by id, as Redis orders them, so every job is visited exactly once.
+        """
+        key = keys.jobs_by_state(queue, state)
+        top: float | str = "+inf"
+        ties = 0
+        if after is not None:
+            top = after[0]
+            ties = int(self.client.zcount(key, after[0], after[0]))
+        rows = cast(
+            list[tuple[str, float]],
+            self.client.zrange(
+                key,
+                top,
+                "-inf",
+                desc=True,
+                byscore=True,
+                offset=0,
+                num=limit + ties,
+                withscores=True,
+            ),
         )
+        if after is not None:
+            rows = [(m, s) for m, s in rows if s < after[0] or m < after[1]]
+        return rows[:limit]
 
     def job_ids(
         self, queue: str, state: JobState, *, offset: int = 0, limit: int = 50
@@ -108,6 +187,10 @@ class JobRegistry:
         """Job ids in one queue and state, most recent first."""
         key = keys.jobs_by_state(queue, state)
         return cast(list[str], self.client.zrevrange(key, offset, offset + limit - 1))
+
+    def all_ids(self, queue: str, state: JobState) -> list[str]:
+        """Every job id in one queue and state, oldest first."""
+        return cast(list[str], self.client.zrange(keys.jobs_by_state(queue, state), 0, -1))
 
     def jobs_of_file(self, file_id: str) -> list[JobRecord]:
         """Every job still on record for a file, oldest first."""
@@ -119,9 +202,42 @@ class JobRegistry:
         """Drop the file's job index (the job records themselves expire with retention)."""
         self.client.delete(keys.file_jobs(file_id))
 
+    def counts(self, queue: str) -> dict[JobState, int]:
+        """How many jobs of ``queue`` are in each state, in one round trip."""
+        pipe = self.client.pipeline(transaction=False)
+        for state in JOB_STATES:
+            pipe.zcard(keys.jobs_by_state(queue, state))
+        return dict(zip(JOB_STATES, cast(list[int], pipe.execute()), strict=True))
+
     def count(self, queue: str, state: JobState) -> int:
         """How many jobs of ``queue`` are in ``state``."""
         return int(self.client.zcard(keys.jobs_by_state(queue, state)))
+
+    def _move_if(
+        self,
+        job_id: str,
+        expected: frozenset[str],
+        state: JobState,
+        fields: dict[str, Any],
+        *,
+        count_retry: bool = False,
+    ) -> JobRecord | None:
+        key = keys.job(job_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    record = _record(job_id, cast(dict[str, str], pipe.hgetall(key)))
+                    if record is None or record.state not in expected:
+                        return None
+                    pipe.multi()
+                    self._transition(pipe, job_id, record.queue, state, time.time(), fields)
+                    if count_retry:
+                        pipe.hincrby(key, "retries", 1)
+                    pipe.execute()
+                    return record
+                except redis.WatchError:
+                    continue
 
     def _run(
         self, job_id: str, queue: str, state: JobState, now: float, fields: dict[str, Any]
@@ -148,3 +264,11 @@ class JobRegistry:
         pipe.zadd(keys.jobs_by_state(queue, state), {job_id: now})
         if state in TERMINAL_STATES:
             pipe.zremrangebyscore(keys.jobs_by_state(queue, state), "-inf", now - self.retention_s)
+
+
+def _record(job_id: str, data: dict[str, str]) -> JobRecord | None:
+    if not data or "state" not in data:
+        return None
+    return JobRecord.model_validate(
+        {"job_id": job_id, **{k: v for k, v in data.items() if v != ""}}
+    )

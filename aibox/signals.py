@@ -39,6 +39,7 @@ def _on_publish(
 ) -> None:
     if not _tracked(sender) or not headers:
         return
+    args = body[0] if isinstance(body, (list, tuple)) and body else []
     kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else {}
     job_registry().published(
         headers["id"],
@@ -46,6 +47,8 @@ def _on_publish(
         queue=routing_key or "unknown",
         file_id=kwargs.get("file_id"),
         user_id=kwargs.get("user_id"),
+        args=args,
+        kwargs=kwargs,
     )
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from celery import Task
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from aibox.errors import AiboxError, describe_error
+from aibox.errors import AiboxError, ConflictError, describe_error
 from aibox.files import FileRecord
+from aibox.registry import JobRecord
 from aibox.services import file_store, job_registry, status_store
 from aibox.tasks import (
     process_file_chunking_and_vectorization_task,
@@ -28,6 +29,7 @@ TASKS: dict[JobKind, Task] = {
     "vector": process_vectorization_only_task,
     "graph": process_kg_extraction_only_task,
 }
+TASKS_BY_NAME: dict[str, Task] = {task.name: task for task in TASKS.values()}
 
 
 class EnqueueError(AiboxError):
@@ -40,25 +42,47 @@ def submit_job(record: FileRecord, kind: JobKind = "full", *, force_rechunk: boo
     The status record and the file's current job are set before publishing, so a worker
     that starts at once finds them; a failed publish marks both failed and raises.
     """
-    task = TASKS[kind]
     job_id = str(uuid.uuid4())
-    status_store().queued(record.file_id, job_id, task.stages)
-    file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
-    kwargs = {
+    _publish(TASKS[kind], record, job_id, [], task_kwargs(record, force_rechunk=force_rechunk))
+    return job_id
+
+
+def resubmit(job: JobRecord, record: FileRecord, job_id: str) -> None:
+    """Queue ``job``'s task again for its file, with its stored arguments, as ``job_id``.
+
+    ``job_id`` is the job's own id or a new one (see ``aibox.monitoring.jobs``). A job
+    recorded before arguments were stored gets the arguments ``submit_job`` would give it.
+    """
+    task = TASKS_BY_NAME.get(job.task)
+    if task is None:
+        raise ConflictError(f"job {job.job_id} runs {job.task!r}, which aibox cannot queue")
+    kwargs = job.kwargs or task_kwargs(record, force_rechunk=False)
+    _publish(task, record, job_id, job.args, kwargs)
+
+
+def task_kwargs(record: FileRecord, *, force_rechunk: bool) -> dict[str, Any]:
+    """The keyword arguments every file task takes (the seed's names)."""
+    return {
         "file_id": record.file_id,
         "file_path": str(file_store().path_of(record)),
         "file_type": record.file_type,
         "user_id": record.user_id,
         "force_rechunk": force_rechunk,
     }
+
+
+def _publish(
+    task: Task, record: FileRecord, job_id: str, args: list[Any], kwargs: dict[str, Any]
+) -> None:
+    status_store().queued(record.file_id, job_id, task.stages)
+    file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
     try:
-        task.apply_async(kwargs=kwargs, task_id=job_id)
+        task.apply_async(args=args, kwargs=kwargs, task_id=job_id)
     except (OperationalError, RedisError) as exc:
         message = f"could not queue the job: {describe_error(exc)}"
-        logger.error("enqueue of %s for file %s failed: %s", kind, record.file_id, message)
+        logger.error("enqueue of %s for file %s failed: %s", task.name, record.file_id, message)
         _mark_enqueue_failed(record, job_id, task.app.conf.task_routes[task.name]["queue"], message)
         raise EnqueueError(message) from exc
-    return job_id
 
 
 def _mark_enqueue_failed(record: FileRecord, job_id: str, queue: str, message: str) -> None:
