@@ -6,7 +6,7 @@ from celery import Celery
 
 from aibox.lease import LeaseRenewal
 
-app = Celery("aibox", include=["aibox.tasks"])
+app = Celery("aibox", include=["aibox.tasks"], task_cls="aibox.request:ReliableTask")
 app.config_from_object("celeryconfig")
 app.steps["consumer"].add(LeaseRenewal)
 

@@ -19,6 +19,7 @@ from aibox.deletion import remove_file_data
 from aibox.errors import FileBusyError, FileNotFoundInStoreError, TransientError, user_message
 from aibox.files import FileRecord
 from aibox.locks import FileLock
+from aibox.request import ReliableTask
 from aibox.services import file_store, job_registry, status_store
 from aibox.settings import get_settings
 
@@ -32,7 +33,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-class FileTask(Task):
+class FileTask(ReliableTask):
     """Base class of aibox's file tasks."""
 
     abstract = True

@@ -80,7 +80,10 @@ def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path
         wait_for(lambda: done() >= 10, timeout=60)  # some finished, some running, most queued
         stop_server(server)  # SIGTERM: Redis writes its append-only file and exits
         server = start_server(port, tmp_path / "redis")
-        wait_for(lambda: done() == JOBS, timeout=180, interval=1)
+        try:
+            wait_for(lambda: done() == JOBS, timeout=180, interval=1)
+        except BaseException:
+            pytest.fail(_diagnosis(done(), redis.Redis(port=port, db=1), tmp_path))
         twice = {
             k: data.get(completions_key(k)) for k in keys if data.get(completions_key(k)) != "1"
         }
@@ -95,3 +98,14 @@ def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path
         for log in logs:
             log.close()
         stop_server(server)
+
+
+def _diagnosis(done: int, broker: redis.Redis, tmp_path: Path) -> str:
+    """What a reader of a failed run needs: progress, the broker's lists, the workers' logs."""
+    queued = broker.llen(FAULT_QUEUE.name)
+    unacked = broker.hlen("unacked")
+    tails = "\n".join(
+        f"--- {log.name} ---\n" + log.read_text(errors="replace")[-3000:]
+        for log in sorted(tmp_path.glob("worker-*.log"))
+    )
+    return f"{done}/{JOBS} completed; {queued} queued; {unacked} unacked\n{tails}"
