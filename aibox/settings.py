@@ -116,6 +116,8 @@ class Settings(BaseSettings):
     # into var/jwt-secret.
     jwt_secret: SecretStr = SecretStr("")
     access_token_ttl_s: int = 3600
+    # A fixed bearer token Prometheus may scrape /metrics with (an admin's JWT also works).
+    metrics_token: SecretStr = SecretStr("")
 
     # Processes started by `aibox up` / `make run`.
     api_host: str = "127.0.0.1"

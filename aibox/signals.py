@@ -15,13 +15,15 @@ from redis.exceptions import RedisError
 
 from aibox.errors import ServerCapabilityError, describe_error
 from aibox.logs import configure_logging
+from aibox.metrics import task_timer
 from aibox.services import job_registry
 
 logger = logging.getLogger(__name__)
 
 
 def _tracked(task_name: str | None) -> bool:
-    return bool(task_name) and not str(task_name).startswith("celery.")
+    # Celery's own tasks and ``aibox check``'s probes are no jobs.
+    return bool(task_name) and not str(task_name).startswith(("celery.", "aibox.check."))
 
 
 def _queue_of(task: Task) -> str:
@@ -59,6 +61,18 @@ def _on_prerun(sender: Task | None = None, task_id: str | None = None, **_: Any)
     job_registry().started(
         task_id, queue=_queue_of(sender), task=sender.name, worker=sender.request.hostname
     )
+
+
+@signals.task_prerun.connect
+def _on_prerun_time(sender: Task | None = None, task_id: str | None = None, **_: Any) -> None:
+    if sender is not None and task_id is not None and _tracked(sender.name):
+        task_timer.start(task_id)
+
+
+@signals.task_postrun.connect
+def _on_postrun_time(sender: Task | None = None, task_id: str | None = None, **_: Any) -> None:
+    if sender is not None and task_id is not None and _tracked(sender.name):
+        task_timer.stop(sender.name, task_id)
 
 
 @signals.task_success.connect

@@ -9,7 +9,18 @@ from fastapi import FastAPI
 
 import aibox
 from aibox.api.errors import ERROR_RESPONSES, install_error_handlers
-from aibox.api.routes import auth, events, files, graph, health, jobs, queues, search, workers
+from aibox.api.routes import (
+    auth,
+    events,
+    files,
+    graph,
+    health,
+    jobs,
+    metrics,
+    queues,
+    search,
+    workers,
+)
 from aibox.auth.tokens import signing_secret
 from aibox.connections import check_capabilities, get_redis
 from aibox.logs import configure_logging
@@ -44,6 +55,7 @@ def create_app() -> FastAPI:
     app.include_router(events.router, prefix="/api/v1")
     app.include_router(queues.router, prefix="/api/v1")
     app.include_router(workers.router, prefix="/api/v1")
+    app.include_router(metrics.router)
     return app
 
 
