@@ -6,8 +6,9 @@ from celery import Celery
 
 from aibox.lease import LeaseRenewal
 
-app = Celery("aibox", include=["aibox.tasks"], task_cls="aibox.request:ReliableTask")
+app = Celery("aibox", include=["aibox.tasks"], task_cls="aibox.connection_loss:ReliableTask")
 app.config_from_object("celeryconfig")
+app.conf.worker_consumer = "aibox.connection_loss:Consumer"
 app.steps["consumer"].add(LeaseRenewal)
 
 # Registry writers, logging setup and warm-up hooks; connecting handlers does no I/O.

@@ -14,12 +14,12 @@ import redis
 from celery import Task
 from celery.exceptions import Ignore
 
+from aibox.connection_loss import ReliableTask
 from aibox.connections import get_redis
 from aibox.deletion import remove_file_data
 from aibox.errors import FileBusyError, FileNotFoundInStoreError, TransientError, user_message
 from aibox.files import FileRecord
 from aibox.locks import FileLock
-from aibox.request import ReliableTask
 from aibox.services import file_store, job_registry, status_store
 from aibox.settings import get_settings
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 import redis
-from celery import Celery
+from celery import Celery, signals
 
 from aibox.server import start_server, stop_server
+from aibox.signals import _on_publish
 from tests.faults.queue import FAULT_QUEUE
 from tests.faults.tasks import completions_key, executions_key
 from tests.support import ROOT, free_port, stop_process, wait_for
@@ -25,6 +26,7 @@ from tests.support import ROOT, free_port, stop_process, wait_for
 pytestmark = pytest.mark.slow
 
 JOBS = 100
+HOLD_S = 1.0  # 100 jobs on 4 processes: about 25 s, so the restart finds most queued
 
 
 @pytest.mark.timeout(300)
@@ -54,6 +56,8 @@ def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path
                         "2",
                         "-n",
                         f"restart-{n}-{port}@localhost",
+                        "-l",
+                        "INFO",
                     ],
                     cwd=ROOT,
                     env=env,
@@ -64,14 +68,23 @@ def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path
         publisher = Celery(broker=broker_url)
         publisher.conf.task_serializer = "json"
         keys = [f"job-{i}" for i in range(JOBS)]
-        for key in keys:
-            publisher.send_task(
-                "aibox.test.hold",
-                args=[key, 0.5],
-                queue=FAULT_QUEUE.name,
-                exchange=FAULT_QUEUE.exchange.name,
-                routing_key=FAULT_QUEUE.routing_key,
-            )
+        # aibox's publish signal handler would record each job in the registry of the
+        # *session* server this process is configured for: not this test's business, and
+        # slow when that server is not running. The workers record the jobs on this server.
+        signals.before_task_publish.disconnect(_on_publish)
+        try:
+            with publisher.producer_or_acquire() as producer:
+                for key in keys:
+                    publisher.send_task(
+                        "aibox.test.hold",
+                        args=[key, HOLD_S],
+                        queue=FAULT_QUEUE.name,
+                        exchange=FAULT_QUEUE.exchange.name,
+                        routing_key=FAULT_QUEUE.routing_key,
+                        producer=producer,
+                    )
+        finally:
+            signals.before_task_publish.connect(_on_publish)
         data = redis.Redis(port=port, db=0, decode_responses=True)
 
         def done() -> int:
