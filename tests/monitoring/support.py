@@ -173,10 +173,11 @@ def page_through(
             return jobs, pages
 
 
-def corrupt_pdf() -> bytes:
-    """A PDF cut to a third: the parser fails on it with a permanent error."""
+def corrupt_pdf(salt: str = "") -> bytes:
+    """A PDF cut to a third: the parser fails on it with a permanent error. Uploads are
+    deduplicated by content, so a ``salt`` (a trailing PDF comment) makes each one new."""
     data = PDF.read_bytes()
-    return data[: len(data) // 3]
+    return data[: len(data) // 3] + (f"\n%{salt}\n".encode() if salt else b"")
 
 
 def long_text(sentences: int, seed: int = 7) -> bytes:
