@@ -7,6 +7,7 @@ python-docx reads whole into memory, so a small upload could otherwise expand to
 from __future__ import annotations
 
 import io
+import logging
 import re
 import zipfile
 from collections.abc import Iterator
@@ -22,6 +23,8 @@ from aibox.errors import (
     UnsupportedFileTypeError,
 )
 from aibox.pipeline.types import Document
+
+logger = logging.getLogger(__name__)
 
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 100
@@ -144,10 +147,17 @@ def _is_heading(paragraph: etree._Element, styles: dict[str, str]) -> bool:
 def _describe(exc: Exception) -> str:
     """What is wrong with a zip that python-docx could not read, in a user's words."""
     if isinstance(exc, etree.XMLSyntaxError):
+        if "amplification" in str(exc):  # libxml2 stopped an entity expansion bomb
+            return "its XML defines entities that expand beyond the safety limit (an entity bomb)"
         return f"its XML is malformed ({_reason(exc)})"
-    # AttributeError, KeyError and the like from python-docx mean a part it needs is missing
-    # or has the wrong shape; their text is about python-docx, not about the file.
-    return f"its Word parts are missing or malformed ({type(exc).__name__})"
+    if isinstance(exc, zipfile.BadZipFile):  # e.g. a part whose size or checksum lies
+        return f"its zip archive is corrupt ({_reason(exc)})"
+    if isinstance(exc, KeyError) and exc.args and isinstance(exc.args[0], str):
+        return f"a part it needs is missing ({_reason(ValueError(exc.args[0]))})"
+    # AttributeError, TypeError and the like from python-docx mean a part it needs has the
+    # wrong shape; their text is about python-docx, not about the file.
+    logger.info("DOCX rejected by python-docx: %r", exc)
+    return "its Word parts are missing or malformed"
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,9 +1,8 @@
 """Parser for HTML: the page's readable text, block structure kept, navigation and scripts left out.
 
 The tree is walked with an explicit stack, never by recursion, so any nesting depth is safe.
-lexbor itself slows down quadratically on very deep trees (each start tag scans the stack of
-open elements), so tags nested deeper than ``MAX_DEPTH`` are dropped before parsing; their text
-stays.
+lexbor itself slows down quadratically on very deep trees and on tags with very many
+attributes, so those are trimmed before parsing (``html_markup``); their text stays.
 """
 
 from __future__ import annotations
@@ -14,9 +13,10 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from aibox.errors import EmptyDocumentError
 from aibox.pipeline.encoding import decode_bytes, decode_declared
+from aibox.pipeline.parsers.html_markup import MAX_ATTRIBUTES, MAX_DEPTH, limit_markup
 from aibox.pipeline.types import Document
 
-MAX_DEPTH = 1000
+__all__ = ["MAX_ATTRIBUTES", "MAX_DEPTH", "parse_html"]
 
 _SKIPPED_TAGS = frozenset(
     "script style noscript template nav aside form svg iframe object embed canvas audio video "
@@ -44,21 +44,12 @@ _META_CHARSET = re.compile(
     rb"""|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
     re.IGNORECASE,
 )
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^>]*>")
-_VOID_TAGS = frozenset(
-    "area base br col embed hr img input link meta param source track wbr".split()
-)
-# Tags the parser may close by itself; counting them would overstate the depth.
-_IMPLIED_END_TAGS = frozenset(
-    "p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rb rt rp html head "
-    "body".split()
-)
 
 
 def parse_html(data: bytes, file_type: str) -> Document:
     """Extract the readable text of the HTML page in ``data``."""
     markup, encoding = _decode(data)
-    parser = LexborHTMLParser(_limit_depth(markup))
+    parser = LexborHTMLParser(limit_markup(markup))
     builder = _TextBuilder()
     root = parser.body or parser.root
     if root is not None:
@@ -88,38 +79,6 @@ def _decode(data: bytes) -> tuple[str, str]:
         if decoded is not None:
             return decoded
     return decode_bytes(data)
-
-
-def _limit_depth(markup: str) -> str:
-    """Drop the tags nested deeper than MAX_DEPTH, keeping their text."""
-    if markup.count("<") <= MAX_DEPTH:
-        return markup
-    depth = deepest = 0
-    for match in _TAG.finditer(markup):
-        if _counts(match):
-            depth = max(depth - 1, 0) if match.group(1) else depth + 1
-            deepest = max(deepest, depth)
-    if deepest <= MAX_DEPTH:
-        return markup
-    depth = 0
-
-    def drop_deep(match: re.Match[str]) -> str:
-        nonlocal depth
-        if not _counts(match):
-            return match.group(0)
-        if match.group(1):
-            depth = max(depth - 1, 0)
-            return match.group(0) if depth < MAX_DEPTH else " "
-        depth += 1
-        return match.group(0) if depth <= MAX_DEPTH else " "
-
-    return _TAG.sub(drop_deep, markup)
-
-
-def _counts(match: re.Match[str]) -> bool:
-    """True for tags that open or close a level of nesting."""
-    name = match.group(2).lower()
-    return not (name in _VOID_TAGS or name in _IMPLIED_END_TAGS or match.group(0).endswith("/>"))
 
 
 def _walk(root: LexborNode, out: _TextBuilder) -> None:

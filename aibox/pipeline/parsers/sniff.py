@@ -7,6 +7,7 @@ signature, so for text the declared type chooses among the text formats.
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import NamedTuple
 
@@ -72,6 +73,7 @@ MAGICS: tuple[Magic, ...] = (
 # Where a PDF header may sit when the file is declared as PDF: the specification tolerates
 # junk before it, and some generators write a few bytes first.
 _PDF_HEADER_WINDOW = 1024
+_UTF16_SAMPLE_BYTES = 4096
 _HTML_START = re.compile(
     rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b",
     re.IGNORECASE | re.DOTALL,
@@ -107,8 +109,39 @@ def detect_format(data: bytes, declared: str) -> str:
             )
         return magic.kind
     if declared in TEXT_TYPES:
+        _refuse_utf16_without_bom(data)
         return declared
     return _text_format_for_binary_declared(data, declared)
+
+
+def looks_like_utf16_without_bom(data: bytes) -> bool:
+    """True for text in UTF-16 without a byte-order mark, as some Windows tools save it.
+
+    Latin-script UTF-16 has a NUL in every other byte (the odd ones in little-endian, the even
+    ones in big-endian) and almost none in the others; binary data has no such rhythm.
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    sample = data[:_UTF16_SAMPLE_BYTES]
+    if len(sample) < 8 or b"\x00" not in sample:
+        return False
+    for zeros, letters, codec in (
+        (sample[1::2], sample[0::2], "utf-16-le"),
+        (sample[0::2], sample[1::2], "utf-16-be"),
+    ):
+        if zeros.count(0) >= 0.9 * len(zeros) and letters.count(0) <= 0.1 * len(letters):
+            text = sample[: len(sample) // 2 * 2].decode(codec, errors="replace")
+            printable = sum(ch.isprintable() or ch in "\t\n\r" for ch in text)
+            return printable >= 0.9 * len(text)
+    return False
+
+
+def _refuse_utf16_without_bom(data: bytes) -> None:
+    if looks_like_utf16_without_bom(data):
+        raise UnreadableFileError(
+            "file is not text as aibox reads it: it looks like UTF-16 without a byte-order mark; "
+            "save it as UTF-8 (or UTF-16 with a byte-order mark) and upload again"
+        )
 
 
 def _text_format_for_binary_declared(data: bytes, declared: str) -> str:
