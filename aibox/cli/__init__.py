@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from aibox.cli import services, users
+from aibox.cli import check, info, jobs, search, services, users
 
 cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
 cli.command()(services.server)
 cli.command()(services.api)
 cli.command()(services.flower)
 cli.command()(services.up)
+cli.command()(jobs.submit)
+cli.command()(jobs.status)
+cli.command("retry-failed")(jobs.retry_failed)
+cli.command()(info.info)
+cli.command()(search.search)
+cli.command()(check.check)
 cli.add_typer(users.app, name="users", help="Manage user accounts and roles.")
 
 

@@ -19,13 +19,7 @@ from aibox import keys
 from aibox.metrics import TaskDurations, duration_key
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import upload, wait_until_done
-from tests.monitoring.support import (
-    STATES,
-    broker_client,
-    broker_lists,
-    paused,
-    session_node,
-)
+from tests.cli.support import STATES, broker_length, paused, session_node
 from tests.support import QUEUES
 
 pytestmark = pytest.mark.integration
@@ -33,7 +27,9 @@ pytestmark = pytest.mark.integration
 FULL_TASK = "process_file_chunking_and_vectorization_task"
 
 
-def scrape(client: TestClient, **headers: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+def scrape(
+    client: TestClient, **headers: str
+) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
     """Sample name -> {sorted label pairs: value}."""
     response = client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.text
@@ -48,11 +44,6 @@ def scrape(client: TestClient, **headers: str) -> dict[str, dict[tuple[tuple[str
 
 def duration_count(samples: dict[str, Any], task: str) -> float:
     return float(samples.get("aibox_task_duration_seconds_count", {}).get((("task", task),), 0))
-
-
-def broker_length(queue: str) -> int:
-    with broker_client() as client:
-        return sum(int(client.llen(key)) for key in broker_lists(queue))
 
 
 def registry_count(client: redis.Redis, queue: str, state: str) -> int:
