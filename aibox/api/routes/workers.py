@@ -17,7 +17,7 @@ router = APIRouter(prefix="/workers", tags=["monitoring"], dependencies=[Depends
 
 @router.get("", response_model=Envelope[WorkerList])
 def workers(
-    timeout: Annotated[float, Query(gt=0, le=10, description="seconds to wait for replies")] = 1.0,
+    timeout: Annotated[float, Query(gt=0, le=5, description="seconds to wait for replies")] = 1.0,
 ) -> Envelope[WorkerList]:
     """Every worker answering within ``timeout``: its queues, state, running and held jobs."""
     found = [WorkerPublic.model_validate(w) for w in list_workers(celery_app, timeout)]
