@@ -94,9 +94,10 @@ class JobRegistry:
         self._run(job_id, queue, "started", now, fields)
 
     def finished(self, job_id: str, *, queue: str) -> None:
-        """Record that the job succeeded."""
+        """Record that the job succeeded (a retried job's last error and traceback go)."""
         now = time.time()
-        self._run(job_id, queue, "finished", now, {"ended_at": now, "error": None})
+        fields = {"ended_at": now, "error": None, "traceback": None}
+        self._run(job_id, queue, "finished", now, fields)
 
     def failed(self, job_id: str, *, queue: str, error: str, traceback: str | None) -> None:
         """Record that the job failed for good, with its error and traceback."""

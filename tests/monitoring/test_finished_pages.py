@@ -12,10 +12,15 @@ from fastapi.testclient import TestClient
 from aibox import keys
 from aibox.services import file_store
 from aibox.submit import submit_job
+from aibox.tasks import process_kg_extraction_only_task
 from tests.monitoring.support import (
     SHORT_TEXT,
     V1,
+    broker_client,
     page_through,
+    paused,
+    queued_ids,
+    session_node,
     registry_ids,
     upload,
     wait_state,
@@ -59,10 +64,21 @@ def test_finished_jobs_page_newest_first_each_once(
     assert stats["finished"] == 25
     assert stats["total"] == 25
 
+    # Queued jobs (in the broker) come first, then the registry's, across one page boundary.
+    with paused(session_node(), (QUEUE,)), broker_client() as broker:
+        for i in range(3):
+            process_kg_extraction_only_task.apply_async(kwargs={"file_id": f"f{i}"}, priority=i * 3)
+        queued = queued_ids(broker, QUEUE)
+        first = admin_api.get(f"{V1}/queues/{QUEUE}/jobs", params={"limit": 10}).json()["data"]
+        assert [j["job_id"] for j in first["jobs"]] == queued + finished_jobs[::-1][:7]
+        assert [j["state"] for j in first["jobs"]] == ["queued"] * 3 + ["finished"] * 7
+        mixed, _ = page_through(admin_api, QUEUE, None, 10)
+        assert [j["job_id"] for j in mixed] == queued + finished_jobs[::-1]
+
     # Jobs that ended in the same instant (equal scores) are neither skipped nor repeated,
     # whatever the page size.
     key = keys.jobs_by_state(QUEUE, "finished")
-    redis_client.zadd(key, {job_id: 1_800_000_000.5 for job_id in finished_jobs[5:20]})
+    redis_client.zadd(key, dict.fromkeys(finished_jobs[5:20], 1800000000.5))
     expected = registry_ids(QUEUE, "finished")
     for limit in (1, 4, 10, 15, 100):
         jobs, _ = page_through(admin_api, QUEUE, "finished", limit)

@@ -16,6 +16,7 @@ from tests.monitoring.support import (
     corrupt_pdf,
     page_through,
     registry_field,
+    registry_state,
     upload,
     wait_state,
     wait_until_done,
@@ -75,6 +76,9 @@ def test_a_failed_job_is_shown_retried_under_its_id_and_can_then_succeed(
     assert job is not None
     assert job.retries == 1
     assert job.state == "finished"
+    # Finished: neither the old error nor its traceback is shown any more.
+    detail = admin.get(f"{V1}/queues/{QUEUE}/jobs/{job_id}").json()["data"]
+    assert (detail["error"], detail["traceback"]) == (None, None)
     assert api.get(f"{V1}/jobs/{job_id}").json()["data"]["celery_state"] == "SUCCESS"
     assert page_through(admin, QUEUE, "failed", 10)[0] == []
     assert [j["job_id"] for j in page_through(admin, QUEUE, "finished", 10)[0]] == [job_id]
@@ -122,9 +126,15 @@ def test_bulk_retry_queues_every_failed_job_of_the_queue_again(
         assert job.retries == 1
     assert {j["job_id"] for j in page_through(admin, QUEUE, "failed", 2)[0]} == ids
     assert job_registry().get(ok["job_id"]).state == "finished"  # type: ignore[union-attr]
-    # Nothing is left to retry twice at once: a second bulk retry queues them once more.
+    # A job whose file was deleted meanwhile is skipped, with the reason.
+    gone = failed[0]
+    assert api.delete(f"{V1}/files/{gone['file_id']}").status_code == 200
     again = admin.post(f"{V1}/queues/{QUEUE}/failed/retry").json()["data"]
-    assert again["count"] == 3
-    for job_id in ids:
+    assert again["count"] == 2
+    assert set(again["retried"]) == ids - {gone["job_id"]}
+    assert list(again["skipped"]) == [gone["job_id"]]
+    assert "no longer exists" in again["skipped"][gone["job_id"]]
+    assert registry_state(gone["job_id"]) == "failed"
+    for job_id in ids - {gone["job_id"]}:
         assert wait_state(job_id, {"finished", "failed"}) == "failed"
         assert job_registry().get(job_id).retries == 2  # type: ignore[union-attr]

@@ -1,0 +1,148 @@
+"""Revoking jobs: a queued one never runs, a running one stops, an ended one is a conflict."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aibox import app
+from aibox.services import file_store, job_registry
+from tests.monitoring.support import (
+    SHORT_TEXT,
+    V1,
+    active_jobs,
+    broker_client,
+    file_status,
+    list_lengths,
+    long_text,
+    paused,
+    queued_ids,
+    registry_state,
+    session_node,
+    upload,
+    wait_state,
+    wait_until_done,
+)
+from tests.support import wait_for
+
+QUEUE = "file_processing"
+
+
+@pytest.mark.integration
+def test_a_revoked_queued_job_never_runs_even_when_consumers_return(
+    make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
+) -> None:
+    api = make_client("local")
+    admin = make_client("root", role="admin")
+    with paused(session_node(), (QUEUE,), purge=False), broker_client() as broker:
+        doomed = upload(api, "doomed.md", SHORT_TEXT)
+        kept = upload(api, "kept.md", SHORT_TEXT + b"\nAnother line.\n")
+        assert queued_ids(broker, QUEUE) == [doomed["job_id"], kept["job_id"]]
+        response = admin.post(f"{V1}/jobs/{doomed['job_id']}/revoke")
+        assert response.status_code == 200, response.text
+        data = response.json()["data"]
+        assert data == {
+            "job_id": doomed["job_id"],
+            "queue": QUEUE,
+            "previous_state": "queued",
+            "state": "revoked",
+            "removed_from_broker": True,
+        }
+        assert queued_ids(broker, QUEUE) == [kept["job_id"]]
+        assert registry_state(doomed["job_id"]) == "revoked"
+        stats = admin.get(f"{V1}/queues/{QUEUE}/stats").json()["data"]
+        assert (stats["queued"], stats["revoked"]) == (1, 1)
+        again = admin.post(f"{V1}/jobs/{doomed['job_id']}/revoke")
+        assert again.status_code == 409, again.text
+    # The consumer is back: the job queued after the revoked one runs, the revoked one never.
+    assert wait_until_done(api, kept["file_id"])["status"] == "completed"
+    assert wait_state(kept["job_id"], {"finished", "failed"}) == "finished"
+    job = job_registry().get(doomed["job_id"])
+    assert job is not None
+    assert job.state == "revoked"
+    assert job.started_at is None
+    assert job.worker is None
+    status = file_status(api, doomed["file_id"])
+    assert status["status"] == "failed"
+    assert "revoked" in status["message"]
+    assert file_store().get(doomed["file_id"]).status == "failed"  # type: ignore[union-attr]
+    with broker_client() as broker:
+        assert sum(list_lengths(broker, QUEUE)) == 0
+    listed = admin.get(f"{V1}/queues/{QUEUE}/jobs", params={"status": "revoked"}).json()
+    assert [j["job_id"] for j in listed["data"]["jobs"]] == [doomed["job_id"]]
+    assert worker.poll() is None
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
+    make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
+) -> None:
+    api = make_client("local")
+    admin = make_client("root", role="admin")
+    node = session_node()
+    big = upload(api, "long.txt", long_text(40000))
+    job_id = big["job_id"]
+
+    def running() -> bool:
+        return (
+            registry_state(job_id) == "started"
+            and file_status(api, big["file_id"])["progress"] >= 10
+        )
+
+    wait_for(running, timeout=120, interval=0.05)
+    assert job_id in {r["id"] for r in active_jobs(node)}
+    workers = admin.get(f"{V1}/workers", params={"timeout": 5}).json()["data"]["workers"]
+    mine = next(w for w in workers if w["name"] == node)
+    assert mine["state"] == "busy"
+    assert job_id in {j["job_id"] for j in mine["current_jobs"]}
+    assert {j["file_id"] for j in mine["current_jobs"]} == {big["file_id"]}
+
+    started = admin.get(f"{V1}/queues/{QUEUE}/jobs", params={"status": "started"}).json()
+    assert [j["job_id"] for j in started["data"]["jobs"]] == [job_id]
+    assert started["data"]["jobs"][0]["worker"] == node
+
+    response = admin.post(f"{V1}/jobs/{job_id}/revoke")
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["previous_state"] == "started"
+    assert data["removed_from_broker"] is False
+    assert wait_state(job_id, {"revoked", "finished", "failed"}) == "revoked"
+    wait_for(lambda: job_id not in {r["id"] for r in active_jobs(node)}, timeout=60)
+    assert file_status(api, big["file_id"])["status"] == "failed"
+    assert app.AsyncResult(job_id).state == "REVOKED"
+    # The worker survives and serves the next job; the revoked one does not come back.
+    after = upload(api, "next.md", b"# Next\n\nGrace Hopper worked at Harvard University.\n")
+    assert wait_until_done(api, after["file_id"])["status"] == "completed"
+    assert registry_state(job_id) == "revoked"
+    assert worker.poll() is None
+    ended = admin.post(f"{V1}/jobs/{after['job_id']}/revoke")
+    assert ended.status_code == 409, ended.text
+    assert registry_state(after["job_id"]) == "finished"
+
+
+@pytest.mark.integration
+def test_a_revoked_job_is_retried_once_as_a_new_job(
+    make_client: Callable[..., Any],
+) -> None:
+    api = make_client("local")
+    admin = make_client("root", role="admin")
+    with paused(session_node(), (QUEUE,), purge=False):
+        doomed = upload(api, "doomed.md", SHORT_TEXT)
+        assert admin.post(f"{V1}/jobs/{doomed['job_id']}/revoke").status_code == 200
+    response = admin.post(f"{V1}/jobs/{doomed['job_id']}/retry")
+    assert response.status_code == 200, response.text
+    retry = response.json()["data"]
+    assert retry["original_job_id"] == doomed["job_id"]
+    assert retry["job_id"] != doomed["job_id"]
+    assert wait_until_done(api, doomed["file_id"])["status"] == "completed"
+    assert wait_state(retry["job_id"], {"finished", "failed"}) == "finished"
+    old, new = job_registry().get(doomed["job_id"]), job_registry().get(retry["job_id"])
+    assert old is not None and new is not None
+    assert (old.state, old.retried_as) == ("revoked", retry["job_id"])
+    assert (new.retry_of, new.file_id) == (doomed["job_id"], doomed["file_id"])
+    second = admin.post(f"{V1}/jobs/{doomed['job_id']}/retry")
+    assert second.status_code == 409, second.text
