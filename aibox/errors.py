@@ -72,7 +72,15 @@ class PermissionDeniedError(AiboxError):
 
 
 class ConflictError(AiboxError):
-    """Raised when a request conflicts with the current state (e.g. a job already running)."""
+    """Raised when a request conflicts with the current state (e.g. a job already running).
+
+    ``data`` (JSON-able, optional) goes to the client with the message, e.g. the running
+    job's id.
+    """
+
+    def __init__(self, message: str, data: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.data = data
 
 
 def describe_error(exc: BaseException | None) -> str:

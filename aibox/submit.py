@@ -1,15 +1,30 @@
-"""Submitting jobs for files: the one path the API and the CLI use to enqueue work."""
+"""Submitting jobs for files: the one path the API and the CLI use to enqueue work.
+
+A file has at most one queued or running job from ``submit_job``: a second submission while
+one is queued or started is refused with :class:`ConflictError` naming that job. The check
+and the publish run inside a per-file *submission slot* (``SET NX PX`` on one Redis key), and
+publishing records the new job as queued in the registry (the ``before_task_publish`` signal)
+before the slot is released, so concurrent requests, in any number of API processes, see
+either no job and take the slot, or the job the winner queued. The slot's TTL frees a slot
+whose holder died; the registry, not the slot, is what says a job is still active, so nothing
+has to be cleaned up when a job ends. A job the registry still shows queued whose message was
+lost keeps blocking until it is revoked (its id is in the conflict's data).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from celery import Task
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from aibox.connections import get_redis
 from aibox.errors import AiboxError, ConflictError, describe_error
 from aibox.files import FileRecord
 from aibox.registry import JobRecord
@@ -31,6 +46,17 @@ TASKS: dict[JobKind, Task] = {
 }
 TASKS_BY_NAME: dict[str, Task] = {task.name: task for task in TASKS.values()}
 
+#: Registry states of a job that still holds its file.
+ACTIVE_STATES = frozenset({"queued", "started"})
+# A slot is held for one check and one publish (milliseconds); its TTL only frees the slot of
+# a process that died holding it, and a waiter gives up after as long.
+_SLOT_TTL_MS = 10_000
+_SLOT_POLL_S = 0.02
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
 
 class EnqueueError(AiboxError):
     """Raised when a job could not be handed to the broker; nothing was queued."""
@@ -39,12 +65,67 @@ class EnqueueError(AiboxError):
 def submit_job(record: FileRecord, kind: JobKind = "full", *, force_rechunk: bool = False) -> str:
     """Queue a ``kind`` job for the file and return its job id.
 
-    The status record and the file's current job are set before publishing, so a worker
-    that starts at once finds them; a failed publish marks both failed and raises.
+    Raises :class:`ConflictError` (with the active job in its data) while the file has a
+    queued or running job. The status record and the file's current job are set before
+    publishing, so a worker that starts at once finds them; a failed publish marks both
+    failed and raises.
     """
     job_id = str(uuid.uuid4())
-    _publish(TASKS[kind], record, job_id, [], task_kwargs(record, force_rechunk=force_rechunk))
+    kwargs = task_kwargs(record, force_rechunk=force_rechunk)
+    with submission_slot(record.file_id):
+        active = active_job(record.file_id)
+        if active is not None:
+            raise ConflictError(
+                f"file {record.file_id} already has job {active.job_id} "
+                f"{'running' if active.state == 'started' else 'queued'}; "
+                "try again when it has ended",
+                data=_conflict_data(record.file_id, active),
+            )
+        _publish(TASKS[kind], record, job_id, [], kwargs)
     return job_id
+
+
+def active_job(file_id: str) -> JobRecord | None:
+    """The file's most recent job that is queued or running, if any."""
+    active = [j for j in job_registry().jobs_of_file(file_id) if j.state in ACTIVE_STATES]
+    return active[-1] if active else None
+
+
+def submission_slot_key(file_id: str) -> str:
+    """The Redis key serialising job submissions for one file."""
+    return f"aibox:submit:file:{file_id}"
+
+
+@contextmanager
+def submission_slot(file_id: str) -> Iterator[None]:
+    """Hold the file's submission slot; wait while another request holds it."""
+    client = get_redis()
+    key, token = submission_slot_key(file_id), uuid.uuid4().hex
+    deadline = time.monotonic() + _SLOT_TTL_MS / 1000
+    while not client.set(key, token, nx=True, px=_SLOT_TTL_MS):
+        if time.monotonic() > deadline:
+            raise ConflictError(
+                f"another job is being queued for file {file_id}; try again",
+                data={"file_id": file_id},
+            )
+        time.sleep(_SLOT_POLL_S)
+    try:
+        yield
+    finally:
+        try:
+            client.eval(_RELEASE, 1, key, token)
+        except RedisError:
+            logger.warning("could not release %s; it expires by itself", key)
+
+
+def _conflict_data(file_id: str, job: JobRecord) -> dict[str, object]:
+    return {
+        "file_id": file_id,
+        "job_id": job.job_id,
+        "state": job.state,
+        "queue": job.queue,
+        "task": job.task,
+    }
 
 
 def resubmit(job: JobRecord, record: FileRecord, job_id: str) -> None:
