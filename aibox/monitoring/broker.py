@@ -86,6 +86,8 @@ class Broker:
         keys = self.lists(queue)
         position = start or Position()
         bucket, offset = position.bucket, position.offset
+        if bucket < 0 or offset < 0:
+            raise ValueError(f"no such position in a queue: {position}")
         if position.last_job_id is not None and bucket < len(keys):
             offset = self._resync(keys[bucket], offset, position.last_job_id)
         found: list[QueuedMessage] = []

@@ -8,6 +8,7 @@ status is given) and hand out an opaque cursor naming the state and the position
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,6 +20,9 @@ from aibox.settings import QUEUES
 
 _QUEUED_POSITION: dict[str, type | tuple[type, ...]] = {"b": int, "o": int, "j": str}
 _REGISTRY_POSITION: dict[str, type | tuple[type, ...]] = {"t": (int, float), "j": str}
+#: kombu's priority lists per queue are at most 10 (one per priority 0-9); offsets fit Redis.
+_MAX_BUCKETS = 10
+_MAX_OFFSET = 2**53
 
 
 @dataclass(frozen=True)
@@ -139,4 +143,19 @@ def _read_cursor(token: str, queue: str) -> tuple[JobState, dict[str, Any] | Non
         raise InvalidCursorError("the cursor belongs to another listing")
     if position is not None:
         require(position, _QUEUED_POSITION if state == "queued" else _REGISTRY_POSITION)
+        _check_bounds(state, position)
     return cast(JobState, state), position
+
+
+def _check_bounds(state: str, position: dict[str, Any]) -> None:
+    """Refuse positions no listing hands out (Redis would reject them, or Python index them)."""
+    if state == "queued":
+        if not (0 <= position["b"] < _MAX_BUCKETS and 0 <= position["o"] < _MAX_OFFSET):
+            raise InvalidCursorError("the cursor is not valid")
+        return
+    try:
+        score = float(position["t"])
+    except OverflowError as exc:
+        raise InvalidCursorError("the cursor is not valid") from exc
+    if not math.isfinite(score):
+        raise InvalidCursorError("the cursor is not valid")

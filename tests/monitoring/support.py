@@ -57,6 +57,14 @@ def queued_ids(client: redis.Redis, queue: str) -> list[str]:
     return ids
 
 
+def unacked_ids(client: redis.Redis) -> set[str]:
+    """Job ids of the messages workers have fetched and not yet acknowledged."""
+    return {
+        json.loads(raw)[0]["headers"]["id"]
+        for raw in client.hvals("unacked")  # [msg, ex, rk]
+    }
+
+
 def registry_ids(queue: str, state: str) -> list[str]:
     """Job ids of one registry state set, newest first (ties: Redis's reverse order)."""
     return [str(m) for m in get_redis().zrevrange(keys.jobs_by_state(queue, state), 0, -1)]

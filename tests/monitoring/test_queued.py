@@ -177,7 +177,21 @@ def test_invalid_cursors_are_400(admin_api: TestClient, no_consumer: None) -> No
         ({"cursor": encode_cursor({"q": "file_processing", "s": "nope", "p": None})}, "state"),
         ({"cursor": encode_cursor([1, 2])}, "a list"),  # type: ignore[arg-type]
         ({"status": "finished", "cursor": cursor}, "another status"),
+        ({"cursor": "gA"}, "not UTF-8"),
     ]
+    hostile = [
+        {"b": -100, "o": 0, "j": "x"},
+        {"b": 99, "o": 0, "j": "x"},
+        {"b": 0, "o": -3, "j": "x"},
+        {"b": 0, "o": 10**30, "j": "x"},
+        {"b": 1.5, "o": 0, "j": "x"},
+    ]
+    for position in hostile:
+        token = encode_cursor({"q": "file_processing", "s": "queued", "p": position})
+        bad.append(({"cursor": token}, f"queued position {position}"))
+    for t in (float("nan"), float("inf"), float("-inf"), 10**400, True):
+        token = encode_cursor({"q": "file_processing", "s": "failed", "p": {"t": t, "j": "x"}})
+        bad.append(({"cursor": token, "status": "failed"}, f"registry position {t}"))
     for params, why in bad:
         response = admin_api.get(url, params={"limit": 2, **params})
         assert response.status_code == 400, (why, response.text)
@@ -186,3 +200,6 @@ def test_invalid_cursors_are_400(admin_api: TestClient, no_consumer: None) -> No
         f"{V1}/queues/vectorization/jobs", params={"status": "queued", "cursor": cursor}
     )
     assert response.status_code == 400, "a cursor of another queue"
+    for params in ({"status": "bogus"}, {"limit": 0}, {"limit": 101}, {"limit": "x"}):
+        response = admin_api.get(url, params=params)
+        assert response.status_code == 422, (params, response.text)

@@ -22,6 +22,7 @@ from tests.monitoring.support import (
     queued_ids,
     registry_state,
     session_node,
+    unacked_ids,
     upload,
     wait_state,
     wait_until_done,
@@ -112,6 +113,11 @@ def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
     assert data["removed_from_broker"] is False
     assert wait_state(job_id, {"revoked", "finished", "failed"}) == "revoked"
     wait_for(lambda: job_id not in {r["id"] for r in active_jobs(node)}, timeout=60)
+    # Its message is acknowledged, not held or returned to the queue: no worker, not even one
+    # started later that never saw the revoke, can receive it again.
+    with broker_client() as broker:
+        wait_for(lambda: job_id not in unacked_ids(broker), timeout=60, interval=0.5)
+        assert job_id not in queued_ids(broker, QUEUE)
     assert file_status(api, big["file_id"])["status"] == "failed"
     assert app.AsyncResult(job_id).state == "REVOKED"
     # The worker survives and serves the next job; the revoked one does not come back.
@@ -141,7 +147,8 @@ def test_a_revoked_job_is_retried_once_as_a_new_job(
     assert wait_until_done(api, doomed["file_id"])["status"] == "completed"
     assert wait_state(retry["job_id"], {"finished", "failed"}) == "finished"
     old, new = job_registry().get(doomed["job_id"]), job_registry().get(retry["job_id"])
-    assert old is not None and new is not None
+    assert old is not None
+    assert new is not None
     assert (old.state, old.retried_as) == ("revoked", retry["job_id"])
     assert (new.retry_of, new.file_id) == (doomed["job_id"], doomed["file_id"])
     second = admin.post(f"{V1}/jobs/{doomed['job_id']}/retry")
