@@ -25,6 +25,7 @@ CONF = ROOT / "deploy" / "supervisor" / "aibox.conf"
 EXAMPLE = ROOT / "deploy" / "aibox.env.example"
 WRAPPER = ROOT / "deploy" / "supervisor" / "aibox-env"
 PROGRAMS = ("server", "worker", "api", "flower")
+GROUPS = {"server": "redis", "worker": "aibox", "api": "aibox", "flower": "aibox"}
 
 
 def fill_example(values: dict[str, str]) -> str:
@@ -76,12 +77,12 @@ class Stack:
         """program -> (state, pid) from ``supervisorctl status``."""
         found: dict[str, tuple[str, int | None]] = {}
         for line in self.ctl("status").splitlines():
-            match = re.match(r"aibox:(\w+)\s+(\w+)(?:\s+pid (\d+))?", line)
-            if match:
-                pid = int(match[3]) if match[3] else None
+            match = re.match(r"(\w+):(\w+)\s+(\w+)(?:\s+pid (\d+))?", line)
+            if match and GROUPS.get(match[2]) == match[1]:
+                pid = int(match[4]) if match[4] else None
                 if pid:
                     self.seen_pids.add(pid)
-                found[match[1]] = (match[2], pid)
+                found[match[2]] = (match[3], pid)
         return found
 
     def running_pid(self, program: str) -> int | None:

@@ -29,7 +29,7 @@ from tests.deploy.stack import (
     stop_stack,
     wait_until_all_running,
 )
-from tests.support import wait_for
+from tests.support import pings, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -130,7 +130,7 @@ def test_job_running_when_the_worker_is_killed_completes_exactly_once(
     headers = {"Authorization": f"Bearer {token}"}
     response = httpx2.post(
         f"{stack.api_url}/api/v1/files",
-        files={"file": ("big.txt", big_text(6_000_000), "text/plain")},
+        files={"file": ("big.txt", big_text(3_000_000), "text/plain")},
         headers=headers,
         timeout=120,
     )
@@ -165,3 +165,18 @@ def test_job_running_when_the_worker_is_killed_completes_exactly_once(
     # Delivered twice (the killed run, the redelivery), finished once.
     assert job_lines(stack, job_id, "received") == 2
     assert job_lines(stack, job_id, "succeeded") == 1
+
+
+@pytest.mark.timeout(300)
+def test_shutdown_stops_the_worker_cleanly_before_redis(stack: Stack) -> None:
+    wait_until_all_running(stack)
+    stop_stack(stack)
+    assert stack.process.returncode == 0
+    log = (stack.var / "log" / "supervisord.log").read_text()
+    assert "SIGKILL" not in log.split("received SIGTERM")[-1], log
+    stopped = re.findall(r"stopped: (\w+) \((.*?)\)", log.split("received SIGTERM")[-1])
+    order = [name for name, _ in stopped]
+    assert set(order) == set(PROGRAMS), stopped
+    assert order[-1] == "server", stopped  # Redis outlived everything using it
+    assert dict(stopped)["worker"] == "exit status 0", stopped
+    assert not pings(stack.redis_port)
