@@ -1,0 +1,95 @@
+"""deploy/docker-compose.yml and deploy/Dockerfile, read (Docker itself is not run here).
+
+Structure only: the services, what the aibox services share, the worker's stop settings,
+and that everything the Dockerfile copies exists. Whether the image builds and the stack
+comes up is not tested on this machine (no Docker).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+import pytest
+
+from aibox.settings import QUEUES, Settings
+from tests.support import ROOT
+
+yaml = pytest.importorskip("yaml")
+
+DEPLOY = ROOT / "deploy"
+AIBOX_SERVICES = ("api", "worker", "flower")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    loaded = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def seconds(value: str) -> int:
+    match = re.fullmatch(r"(\d+)s", value)
+    assert match, value
+    return int(match[1])
+
+
+def test_services_and_volumes(compose: dict[str, Any]) -> None:
+    assert set(compose["services"]) == {"falkordb", *AIBOX_SERVICES}
+    assert set(compose["volumes"]) == {"aibox-data", "falkordb-data"}
+    falkordb = compose["services"]["falkordb"]
+    assert falkordb["image"].split(":")[0] == "falkordb/falkordb"
+    assert "falkordb-data:/var/lib/falkordb/data" in falkordb["volumes"]
+    assert "--maxmemory-policy noeviction" in falkordb["environment"]["REDIS_ARGS"]
+    assert "--appendonly yes" in falkordb["environment"]["REDIS_ARGS"]
+    assert falkordb["healthcheck"]["test"][-1] == "ping"
+
+
+@pytest.mark.parametrize("name", AIBOX_SERVICES)
+def test_aibox_services_share_image_env_and_state(compose: dict[str, Any], name: str) -> None:
+    service = compose["services"][name]
+    assert service["build"] == {"context": "..", "dockerfile": "deploy/Dockerfile"}
+    assert (DEPLOY / service["build"]["context"] / service["build"]["dockerfile"]).is_file()
+    assert service["env_file"] == "aibox.env"
+    assert service["environment"]["AIBOX_REDIS_URL"].startswith("redis://falkordb:6379/")
+    assert service["environment"]["AIBOX_VAR_DIR"] == "/var/lib/aibox"
+    assert service["volumes"] == ["aibox-data:/var/lib/aibox"]
+    assert service["depends_on"] == {"falkordb": {"condition": "service_healthy"}}
+    assert service["restart"] == "unless-stopped"
+    assert service["init"] is True
+    for port in service.get("ports", []):
+        assert port.startswith("127.0.0.1:"), port  # loopback only; a proxy fronts it
+
+
+def test_only_the_worker_remaps_sigterm_and_waits_out_its_soft_shutdown(
+    compose: dict[str, Any],
+) -> None:
+    worker = compose["services"]["worker"]
+    assert worker["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
+    assert "REMAP_SIGTERM" not in compose["services"]["api"]["environment"]
+    grace = seconds(worker["stop_grace_period"])
+    assert grace >= Settings().worker_soft_shutdown_timeout_s + 15
+    shell, flag, script = worker["command"]
+    assert (shell, flag) == ("sh", "-c")
+    argv = shlex.split(script.replace("$$", "$"))
+    assert argv[:5] == ["exec", "celery", "-A", "aibox", "worker"]
+    assert argv[argv.index("-Q") + 1].split(",") == list(QUEUES)
+
+
+def test_dockerfile_copies_what_exists_and_runs_unprivileged() -> None:
+    text = (DEPLOY / "Dockerfile").read_text()
+    copied = [
+        source
+        for line in text.splitlines()
+        if line.startswith("COPY ")
+        for source in line.split()[1:-1]
+    ]
+    assert copied
+    for source in copied:
+        assert (ROOT / source).exists(), source
+    assert re.search(r"^USER aibox$", text, flags=re.MULTILINE)
+    assert re.search(r"^CMD \[", text, flags=re.MULTILINE)
+    ignore = (DEPLOY / "Dockerfile.dockerignore").read_text().splitlines()
+    for source in copied:
+        assert f"!{source.rstrip('/')}" in {line.rstrip("/") for line in ignore}, source
