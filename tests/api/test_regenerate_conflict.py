@@ -135,3 +135,35 @@ def test_concurrent_submissions_queue_exactly_one_job(
         timeout=60,
     )
     assert job.state in {"revoked", "failed"}
+
+
+def test_a_queued_job_blocks_regeneration_until_it_is_revoked(
+    api: TestClient, redis_client: redis.Redis
+) -> None:
+    """A job the registry shows queued (its message not yet taken, or lost) holds the file."""
+    record = file_store().save_upload(
+        [b"# Queued\n\nKatherine Johnson computed orbits at NASA.\n"],
+        user_id="local",
+        filename="queued.md",
+        file_type="md",
+        content_type=None,
+        max_bytes=10**6,
+    )
+    waiting = "job-waiting-for-a-worker"
+    job_registry().published(
+        waiting,
+        task="process_vectorization_only_task",
+        queue="vectorization",
+        file_id=record.file_id,
+        user_id="local",
+    )
+    path = f"/api/v1/files/{record.file_id}/regenerate"
+    data = _assert_conflict(api.post(path, json={"type": "full"}), record.file_id, waiting)
+    assert data["state"] == "queued"
+    assert data["queue"] == "vectorization"
+    assert _job_ids_of(record.file_id) == {waiting}
+    assert job_registry().revoke_queued(waiting)
+    response = api.post(path, json={"type": "full"})
+    assert response.status_code == 202, response.text
+    job = wait_for_job(api, response.json()["data"]["job_id"])
+    assert job["state"] == "finished", job
