@@ -13,10 +13,15 @@ from tests.monitoring.support import (
     PDF,
     SHORT_TEXT,
     V1,
+    broker_client,
     corrupt_pdf,
+    file_status,
     page_through,
+    paused,
+    queued_ids,
     registry_field,
     registry_state,
+    session_node,
     upload,
     wait_state,
     wait_until_done,
@@ -62,12 +67,22 @@ def test_a_failed_job_is_shown_retried_under_its_id_and_can_then_succeed(
     record = file_store().get(failed["file_id"])
     assert record is not None
     file_store().path_of(record).write_bytes(PDF.read_bytes())
-    response = admin.post(f"{V1}/jobs/{job_id}/retry")
-    assert response.status_code == 200, response.text
-    retry = response.json()["data"]
-    assert retry["job_id"] == retry["original_job_id"] == job_id
-    assert retry["queue"] == QUEUE
-    assert retry["file_id"] == failed["file_id"]
+    with paused(session_node(), (QUEUE,), purge=False), broker_client() as broker:
+        response = admin.post(f"{V1}/jobs/{job_id}/retry")
+        assert response.status_code == 200, response.text
+        retry = response.json()["data"]
+        assert retry["job_id"] == retry["original_job_id"] == job_id
+        assert retry["queue"] == QUEUE
+        assert retry["file_id"] == failed["file_id"]
+        # Queued again under its own id, with the arguments it had; the last error is kept.
+        assert queued_ids(broker, QUEUE) == [job_id]
+        queued = admin.get(f"{V1}/queues/{QUEUE}/jobs/{job_id}").json()["data"]
+        assert (queued["state"], queued["retries"]) == ("queued", 1)
+        assert queued["error"] == detail["error"]
+        assert queued["kwargs"] == detail["kwargs"]
+        stats = admin.get(f"{V1}/queues/{QUEUE}/stats").json()["data"]
+        assert (stats["queued"], stats["failed"]) == (1, 0)
+        assert file_status(api, failed["file_id"])["status"] == "queued"
     assert wait_state(job_id, {"finished", "failed"}) == "finished"
     status = wait_until_done(api, failed["file_id"])
     assert status["status"] == "completed", status

@@ -8,20 +8,22 @@ import pytest
 from fastapi.testclient import TestClient
 
 from aibox import app
-from tests.monitoring.support import V1, session_node
-from tests.support import QUEUES
+from tests.monitoring.support import V1, active_jobs, session_node
+from tests.support import QUEUES, wait_for
 
 
 @pytest.mark.integration
 def test_workers_lists_the_session_worker_as_inspect_does(
     admin_api: TestClient, worker: subprocess.Popen[bytes]
 ) -> None:
+    node = session_node()
+    # A job an earlier test left running would make the worker busy: wait until it is idle.
+    wait_for(lambda: not active_jobs(node), timeout=120, interval=0.5)
     response = admin_api.get(f"{V1}/workers", params={"timeout": 5})
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["count"] == len(data["workers"])
     by_name = {w["name"]: w for w in data["workers"]}
-    node = session_node()
     assert node in by_name, sorted(by_name)
     mine = by_name[node]
     assert sorted(mine["queues"]) == sorted(QUEUES)
