@@ -55,8 +55,11 @@ task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 worker_cancel_long_running_tasks_on_connection_loss = True
+# On SIGTERM (remapped to SIGQUIT, see README) running tasks get this long, then their messages
+# go back. Celery waits the whole timeout even if they finish sooner; an idle worker (nothing
+# running; prefetched or ETA messages are restored on close) stops at once.
 worker_soft_shutdown_timeout = _settings.worker_soft_shutdown_timeout_s
-worker_enable_soft_shutdown_on_idle = True
+worker_enable_soft_shutdown_on_idle = False
 
 # Visibility: Flower and the job registry see every state.
 task_track_started = True
