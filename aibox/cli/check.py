@@ -178,18 +178,31 @@ def run_checks(queues: tuple[str, ...], timeout_s: float) -> list[Result]:
 
 def check(
     queue: Annotated[
-        list[str] | None, typer.Option("--queue", "-Q", help="check only this queue (repeatable)")
+        list[str] | None,
+        typer.Option(
+            "--queue", "-Q", help="check only this queue (repeatable, or comma-separated)"
+        ),
     ] = None,
     timeout: Annotated[float, typer.Option(help="seconds a probe may take")] = 10.0,
+    wait: Annotated[
+        float, typer.Option(help="retry failing checks for this many seconds (worker start-up)")
+    ] = 0.0,
 ) -> None:
     """Exit 0 only if Redis answers and every queue has workers that really consume it."""
-    unknown = sorted(set(queue or ()) - set(QUEUES))
+    chosen = tuple(dict.fromkeys(q.strip() for v in queue or () for q in v.split(",") if q))
+    unknown = sorted(set(chosen) - set(QUEUES))
     if unknown:
         typer.echo(
             f"FAIL  queues: unknown {', '.join(unknown)}; the queues are {', '.join(QUEUES)}"
         )
         raise typer.Exit(2)
-    results = run_checks(tuple(queue) if queue else QUEUES, timeout)
+    deadline = time.monotonic() + wait
+    while True:
+        results = run_checks(chosen or QUEUES, timeout)
+        passed = all(r.ok for r in results)
+        if passed or time.monotonic() >= deadline:
+            break
+        time.sleep(2.0)
     for result in results:
         typer.echo(result.line())
-    raise typer.Exit(0 if all(r.ok for r in results) else 1)
+    raise typer.Exit(0 if passed else 1)

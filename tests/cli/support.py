@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import redis
 
@@ -66,3 +68,31 @@ def frozen(pids: Iterable[int]) -> Iterator[None]:
     finally:
         for pid in stopped:
             os.kill(pid, signal.SIGCONT)
+
+
+def active_jobs(node: str) -> list[dict[str, Any]]:
+    """The requests ``node`` is running."""
+    replies = app.control.inspect(destination=[node], timeout=5, limit=1).active() or {}
+    return list(replies.get(node, []))
+
+
+def pid_running(node: str, job_id: str) -> int:
+    """The pool process of ``node`` that runs ``job_id`` (waits until it does)."""
+
+    def find() -> int | None:
+        for request in active_jobs(node):
+            if request["id"] == job_id and request.get("worker_pid"):
+                return int(request["worker_pid"])
+        return None
+
+    return int(wait_for(find, timeout=60, interval=0.05))
+
+
+def long_text(sentences: int, seed: int = 7) -> bytes:
+    """A plain-text document that takes the pipeline a while (~7 s per 40,000 sentences)."""
+    words = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia".split()
+    rng = random.Random(seed)
+    return " ".join(
+        f"{rng.choice(words)} met {rng.choice(words)} in Paris to discuss report {i}."
+        for i in range(sentences)
+    ).encode()

@@ -11,7 +11,9 @@ import json
 import re
 import secrets
 import subprocess
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,16 @@ from typer.testing import CliRunner
 from aibox import app, keys
 from aibox.cli import cli, info, jobs, search
 from aibox.services import file_store, job_registry, user_store
-from tests.cli.support import CORRUPT_PDF, STATES, broker_length, frozen, paused, session_node
+from tests.cli.support import (
+    CORRUPT_PDF,
+    STATES,
+    broker_length,
+    frozen,
+    long_text,
+    paused,
+    pid_running,
+    session_node,
+)
 from tests.support import QUEUES, start_worker_process, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
@@ -207,14 +218,35 @@ def test_check_fails_for_a_queue_without_consumer(runner: CliRunner) -> None:
         assert result.exit_code == 1, result.output
         assert "FAIL  consumers kg_extraction: no worker consumes it" in result.output
         assert re.search(r"^ok +consuming file_processing", result.output, re.M)
+        some = run(runner, "check", "-Q", "kg_extraction,vectorization", "--timeout", "30")
+        assert some.exit_code == 1
+        assert "FAIL  consumers kg_extraction" in some.output
+        assert "consumers vectorization: 1 worker(s)" in some.output
+        assert "file_processing" not in some.output
+        # As a unit's ExecStartPost: --wait retries until the consumer appears.
+        resume = threading.Timer(
+            3,
+            lambda: app.control.add_consumer(
+                "kg_extraction", destination=[session_node()], reply=True, timeout=5
+            ),
+        )
+        resume.start()
+        try:
+            started = run(runner, "check", "-Q", "kg_extraction", "--wait", "60")
+        finally:
+            resume.join()
+        assert started.exit_code == 0, started.output
+        assert "ok    consuming kg_extraction: probe run by" in started.output
     assert run(runner, "check", "--timeout", "30").exit_code == 0
 
 
-@pytest.fixture
-def own_kg_worker(tmp_root: Path, runner: CliRunner) -> Iterator[tuple[str, list[int]]]:
-    """A worker of our own, the only one consuming kg_extraction; yields (node, pool pids)."""
-    with paused(session_node(), ["kg_extraction"]):
-        process, log, node = start_worker_process(tmp_root, "cli-check", ("kg_extraction",))
+@contextmanager
+def own_worker(tmp_root: Path, queue: str, concurrency: int) -> Iterator[tuple[str, list[int]]]:
+    """A worker of our own, the only one consuming ``queue``; yields (node, pool pids)."""
+    with paused(session_node(), [queue]):
+        process, log, node = start_worker_process(
+            tmp_root, f"cli-{queue}", (queue,), concurrency=concurrency
+        )
         try:
             stats = wait_for(
                 lambda: (app.control.inspect(destination=[node], timeout=2).stats() or {}).get(node)
@@ -223,6 +255,13 @@ def own_kg_worker(tmp_root: Path, runner: CliRunner) -> Iterator[tuple[str, list
         finally:
             stop_process(process)
             log.close()
+
+
+@pytest.fixture
+def own_kg_worker(tmp_root: Path, runner: CliRunner) -> Iterator[tuple[str, list[int]]]:
+    """A worker of our own with 2 pool processes, the only one consuming kg_extraction."""
+    with own_worker(tmp_root, "kg_extraction", 2) as found:
+        yield found
 
 
 def test_check_fails_when_the_pool_does_not_consume(
@@ -244,3 +283,19 @@ def test_check_refuses_an_unknown_queue(runner: CliRunner) -> None:
     result = run(runner, "check", "-Q", "nope")
     assert result.exit_code == 2
     assert "unknown nope" in result.output
+
+
+def test_check_calls_a_queue_whose_every_slot_runs_a_job_busy_not_stuck(
+    runner: CliRunner, tmp_root: Path, tmp_path: Path
+) -> None:
+    with own_worker(tmp_root, "file_processing", 1) as (node, _):
+        path = write(tmp_path, "long.txt", long_text(40_000))
+        result = run(runner, "submit", path)
+        [(_, job_id)] = submitted_ids(result.output)
+        pid = pid_running(node, job_id)
+        with frozen([pid]):  # the one slot keeps running this job
+            busy = run(runner, "check", "-Q", "file_processing", "--timeout", "3")
+            assert job_registry().get(job_id).state == "started"  # type: ignore[union-attr]
+        assert busy.exit_code == 0, busy.output
+        assert "ok    consuming file_processing: busy: every slot of" in busy.output
+        assert node in busy.output
