@@ -252,14 +252,18 @@ def _submission(add: Any, s: dict[str, Any]) -> None:
     add("process serving all three endpoints; no worker consumes the queue. The load")
     add("generator shares the two cores with the server.")
     add("")
-    add("| endpoint | requests/s | p50 ms | p99 ms | errors | aibox ÷ endpoint (req/s) |")
-    add("| --- | --- | --- | --- | --- | --- |")
+    add(
+        "| endpoint | requests/s | p50 ms | p99 ms | errors | Redis commands per request | "
+        "aibox ÷ endpoint (req/s) |"
+    )
+    add("| --- | --- | --- | --- | --- | --- | --- |")
     for key, label in s["labels"].items():
         e = s["endpoints"][key]
         ratio = s["ratios"].get(f"aibox/{key}")
         add(
             f"| {label} | {_s(e['requests_per_s'])} | {_s(e['p50_ms'], 1)} | "
             f"{_s(e['p99_ms'], 1)} | {_f(e['errors']['max'])} | "
+            f"{_f(e['redis_commands_per_request']['median'], 1)} | "
             f"{_s(ratio, 2) + '×' if ratio else '—'} |"
         )
     add("")

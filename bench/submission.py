@@ -91,7 +91,13 @@ def run(n: int, rounds: int, concurrency: int = 50) -> dict[str, Any]:
     for endpoint, results in raw.items():
         out["endpoints"][endpoint] = {
             key: summary([res[key] for res in results])
-            for key in ("requests_per_s", "p50_ms", "p99_ms", "errors")
+            for key in (
+                "requests_per_s",
+                "p50_ms",
+                "p99_ms",
+                "errors",
+                "redis_commands_per_request",
+            )
         }
     out["ratios"] = {
         f"aibox/{e}": summary(
@@ -103,10 +109,23 @@ def run(n: int, rounds: int, concurrency: int = 50) -> dict[str, Any]:
     return out
 
 
+def _commands(stack: Stack) -> int:
+    """Commands the Redis server has run so far (all databases)."""
+    import redis
+
+    with redis.Redis(port=stack.port) as client:
+        stats = client.info("commandstats")
+    return sum(int(v["calls"]) for k, v in stats.items() if not k.endswith("|info"))
+
+
 def _load(
     stack: Stack, base: str, endpoint: str, n: int, concurrency: int, password: str
 ) -> dict[str, float]:
     argv = [PY, "-m", "bench.apps.http_client", base, PATHS[endpoint], str(n), str(concurrency)]
     if endpoint != "bare":
         argv += ["bench", password]
-    return dict(run_json(stack, argv, timeout=600))
+    before = _commands(stack)
+    result = dict(run_json(stack, argv, timeout=600))
+    # Includes the client's one login (a few commands) and the INFO calls themselves.
+    result["redis_commands_per_request"] = (_commands(stack) - before) / n
+    return result

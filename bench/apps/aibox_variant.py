@@ -2,7 +2,8 @@
 
 ``BENCH_AIBOX_VARIANT`` picks what is off: ``noevents`` (Celery task events: the worker's
 received/started/succeeded events and the publisher's sent event), ``noregistry`` (the job
-registry's signal handlers), ``nostarted`` (``task_track_started`` and ``result_extended``).
+registry's signal handlers), ``nostarted`` (``task_track_started`` and ``result_extended``),
+``lean`` (events and STARTED tracking both off: the fix proposed in bench/notes.md).
 Diagnostics only: aibox itself always runs with everything on.
 """
 
@@ -27,5 +28,14 @@ elif VARIANT == "noregistry":
     signals.task_success.disconnect(aibox_signals._on_success)
 elif VARIANT == "nostarted":
     app.conf.update(task_track_started=False, result_extended=False)
+elif VARIANT == "lean":
+    # The proposed configuration: no task events unless Flower turns them on at run time
+    # (it sends enable_events itself), no STARTED/extended results (the registry has them).
+    app.conf.update(
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        task_track_started=False,
+        result_extended=False,
+    )
 elif VARIANT:
     raise SystemExit(f"unknown BENCH_AIBOX_VARIANT {VARIANT!r}")
