@@ -54,10 +54,11 @@ _ABBREVIATIONS = frozenset(
 )
 
 # A CJK terminator run, or an ASCII terminator run followed by whitespace, or a paragraph break;
-# each may be followed by closing quotes/brackets.
+# each may be followed by closing quotes/brackets. An ASCII run is only tried from its first
+# character and never backtracked into (possessive), so a run of a million dots is linear.
 _BOUNDARY = re.compile(
     rf"(?:[{_CJK_END}]+[{re.escape(_CLOSERS)}]*)"
-    rf"|(?:[.!?]+[{re.escape(_CLOSERS)}]*(?=\s|[\u3400-\u9fff]))"
+    rf"|(?:(?<![.!?])[.!?]++[{re.escape(_CLOSERS)}]*+(?=\s|[\u3400-\u9fff]))"
     r"|(?:\n[ \t]*\n)"
 )
 

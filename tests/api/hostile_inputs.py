@@ -47,6 +47,11 @@ def one_word() -> bytes:
     return b"Start" + b"x" * (2 * 1024 * 1024) + b" end of the giant word."
 
 
+def dot_leaders() -> bytes:
+    """A table-of-contents line whose dot leader runs for 3 MB (sentence splitting's worst case)."""
+    return b"Chapter 1 Rosalind Franklin " + b"." * 3_000_000 + b" 5\n"
+
+
 def invalid_utf8() -> bytes:
     """UTF-8 text with stray bytes that are invalid UTF-8 (a lone lead byte, a bad sequence)."""
     good = b"Ada Lovelace wrote notes about the Analytical Engine in London. "
@@ -279,6 +284,7 @@ CASES: tuple[Case, ...] = (
     Case("long-line.txt", long_line, "failed", ("the limit is",)),
     Case("one-word.txt", one_word, "completed", ("end of the giant word",)),
     Case("invalid-utf8.txt", invalid_utf8, "completed", ("Analytical Engine",)),
+    Case("dot-leaders.txt", dot_leaders, "completed", ("Chapter 1 Rosalind Franklin",)),
     Case("utf16-no-bom.txt", utf16_without_bom, "failed", ("UTF-16",)),
     Case("whitespace.txt", whitespace_only, "failed", ("no text",)),
     Case("controls.txt", control_characters, "failed", ("control characters",)),

@@ -10,6 +10,7 @@ from aibox.errors import UnreadableFileError
 from aibox.pipeline.parsers import parse_bytes
 from aibox.pipeline.parsers.html_markup import MAX_ATTRIBUTES, limit_markup
 from aibox.pipeline.parsers.sniff import looks_like_utf16_without_bom
+from aibox.pipeline.sentences import split_sentences
 from tests.api import hostile_inputs
 
 N = 3 * MAX_ATTRIBUTES
@@ -85,3 +86,11 @@ def test_xxe_in_docx_reads_no_local_file() -> None:
     text = parse_bytes(hostile_inputs.docx_xxe(), "docx").text
     assert "Marie Curie" in text
     assert not any(marker in text for marker in hostile_inputs.PASSWD)
+
+
+def test_long_runs_of_sentence_marks_split_in_linear_time() -> None:
+    # Quadratic before: 40k dots took 50 s; this would take well over the test timeout.
+    text = "Contents " + "." * 500_000 + " 5. Next sentence! Wow?! Yes... " + "!?" * 200_000
+    spans = [text[a:b] for a, b in split_sentences(text)]
+    assert spans[0] == "Contents " + "." * 500_000
+    assert spans[1:5] == ["5.", "Next sentence!", "Wow?!", "Yes..."]
