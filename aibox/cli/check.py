@@ -189,7 +189,8 @@ def check(
     ] = 0.0,
 ) -> None:
     """Exit 0 only if Redis answers and every queue has workers that really consume it."""
-    chosen = tuple(dict.fromkeys(q.strip() for v in queue or () for q in v.split(",") if q))
+    names = (name.strip() for value in queue or () for name in value.split(","))
+    chosen = tuple(dict.fromkeys(name for name in names if name))
     unknown = sorted(set(chosen) - set(QUEUES))
     if unknown:
         typer.echo(

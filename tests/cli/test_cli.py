@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from tests.cli.support import (
     pid_running,
     session_node,
 )
-from tests.support import QUEUES, start_worker_process, stop_process, wait_for
+from tests.support import QUEUES, ROOT, start_worker_process, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -299,3 +300,15 @@ def test_check_calls_a_queue_whose_every_slot_runs_a_job_busy_not_stuck(
         assert busy.exit_code == 0, busy.output
         assert "ok    consuming file_processing: busy: every slot of" in busy.output
         assert node in busy.output
+
+
+def test_check_as_a_probe_command_exits_0_then_1(runner: CliRunner) -> None:
+    """The way systemd or supervisor run it: its own process, judged by the exit status."""
+    command = [sys.executable, "-m", "aibox.cli", "check", "--timeout", "30"]
+    passed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert len(passed.stdout.splitlines()) == 2 + 2 * len(QUEUES)
+    with paused(session_node(), ["vectorization"]):
+        failed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "FAIL  consumers vectorization" in failed.stdout
