@@ -6,10 +6,13 @@ Celery result is forgotten. A revoked job cannot keep its id: every worker remem
 ids (in memory, or for good with ``--statedb``) and would discard the new message, so it is
 retried as a new job, linked both ways (``retried_as`` / ``retry_of``), and only once.
 
-Revoking broadcasts Celery's revoke with ``terminate`` (a running job's process gets SIGTERM),
+Revoking broadcasts Celery's revoke with ``terminate`` (a running job's process gets SIGKILL:
+with ``REMAP_SIGTERM=SIGQUIT``, which aibox's workers run with, Celery's pool processes ignore
+SIGTERM, so a SIGTERM revoke was acknowledged and the job ran on to its end),
 removes a queued job's message from the broker lists so that no worker — not even one started
-later, which never saw the broadcast — receives it, and waits a little for a running job to
-stop; the worker itself records it revoked.
+later, which never saw the broadcast — receives it, and waits a little for the worker to
+record a running job revoked, which it does when it sends the signal (and then no longer
+lists it as active): the process itself may take a moment longer to stop.
 """
 
 from __future__ import annotations
@@ -22,10 +25,8 @@ from dataclasses import dataclass, field
 from celery.result import AsyncResult
 
 from aibox.celery_app import app
-from aibox.connections import get_redis
 from aibox.errors import ConflictError, NotFoundError
 from aibox.files import FileRecord
-from aibox.locks import FileLock
 from aibox.monitoring.broker import open_broker
 from aibox.registry import JobRecord, JobState
 from aibox.services import file_store, job_registry, status_store
@@ -113,7 +114,7 @@ def revoke_job(job_id: str, *, wait_s: float = 10.0) -> Revocation:
     job = get_job(job_id)
     if job.state not in REVOCABLE:
         raise ConflictError(f"job {job_id} is {job.state}: only queued or running jobs are revoked")
-    app.control.revoke(job_id, terminate=True, signal="SIGTERM")
+    app.control.revoke(job_id, terminate=True, signal="SIGKILL")
     with open_broker(app) as broker:
         removed = broker.remove(job.queue, job_id)
     registry.revoke_queued(job_id)
@@ -146,11 +147,14 @@ def _wait_while_started(job_id: str, wait_s: float) -> JobState:
 
 
 def _after_revoke(job: JobRecord) -> None:
-    """Say so on the file if this was its current job, and free its lock at once."""
+    """Say so on the file if this was its current job.
+
+    The file's lock is left alone: Celery records the revoke when it sends the signal, and a
+    process busy in C code may write on for a while. Its lock lapses within the lock's TTL
+    once the process (and the thread renewing it) is gone; a retry waits for that.
+    """
     if not job.file_id:
         return
-    # A terminated process never releases its lock; the token check keeps anyone else's.
-    FileLock(get_redis(), job.file_id, job.job_id, ttl_s=1).release()
     record = file_store().get(job.file_id)
     if record is None or record.job_id != job.job_id:
         return

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,38 @@ def active_jobs(node: str) -> list[dict[str, Any]]:
     """The requests ``node`` is running."""
     replies = app.control.inspect(destination=[node], timeout=5, limit=1).active() or {}
     return list(replies.get(node, []))
+
+
+def pid_running(node: str, job_id: str) -> int:
+    """The pool process of ``node`` that runs ``job_id`` (waits until it does)."""
+
+    def find() -> int | None:
+        for request in active_jobs(node):
+            if request["id"] == job_id and request.get("worker_pid"):
+                return int(request["worker_pid"])
+        return None
+
+    return int(wait_for(find, timeout=60, interval=0.2))
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie not yet reaped counts as gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+@contextmanager
+def frozen(pid: int) -> Iterator[None]:
+    """SIGSTOP a process (deaf to every signal but SIGKILL), SIGCONT it afterwards if alive."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)
 
 
 @contextmanager

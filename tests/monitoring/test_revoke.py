@@ -16,9 +16,12 @@ from tests.monitoring.support import (
     active_jobs,
     broker_client,
     file_status,
+    frozen,
     list_lengths,
     long_text,
     paused,
+    pid_running,
+    process_gone,
     queued_ids,
     registry_state,
     session_node,
@@ -95,7 +98,7 @@ def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
         )
 
     wait_for(running, timeout=120, interval=0.05)
-    assert job_id in {r["id"] for r in active_jobs(node)}
+    pid = pid_running(node, job_id)
     workers = admin.get(f"{V1}/workers", params={"timeout": 5}).json()["data"]["workers"]
     mine = next(w for w in workers if w["name"] == node)
     assert mine["state"] == "busy"
@@ -112,7 +115,10 @@ def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
     assert data["previous_state"] == "started"
     assert data["removed_from_broker"] is False
     assert wait_state(job_id, {"revoked", "finished", "failed"}) == "revoked"
-    wait_for(lambda: job_id not in {r["id"] for r in active_jobs(node)}, timeout=60)
+    # The process running it is gone (a revoke that only marks the job would let it run on
+    # to its end), and the worker no longer lists the job.
+    wait_for(lambda: process_gone(pid), timeout=60)
+    assert job_id not in {r["id"] for r in active_jobs(node)}
     # Its message is acknowledged, not held or returned to the queue: no worker, not even one
     # started later that never saw the revoke, can receive it again.
     with broker_client() as broker:
@@ -124,10 +130,46 @@ def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
     after = upload(api, "next.md", b"# Next\n\nGrace Hopper worked at Harvard University.\n")
     assert wait_until_done(api, after["file_id"])["status"] == "completed"
     assert registry_state(job_id) == "revoked"
+    assert app.AsyncResult(job_id).state == "REVOKED"
+    assert file_status(api, big["file_id"])["status"] == "failed"
     assert worker.poll() is None
     ended = admin.post(f"{V1}/jobs/{after['job_id']}/revoke")
     assert ended.status_code == 409, ended.text
     assert registry_state(after["job_id"]) == "finished"
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_revoke_stops_even_a_process_deaf_to_signals_and_the_file_can_run_again(
+    make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
+) -> None:
+    """A process stuck in C code handles no signal; only SIGKILL stops it (here: SIGSTOP)."""
+    api = make_client("local")
+    admin = make_client("root", role="admin")
+    node = session_node()
+    big = upload(api, "long.txt", long_text(40000, seed=11))
+    job_id = big["job_id"]
+    wait_for(lambda: file_status(api, big["file_id"])["progress"] >= 10, timeout=120)
+    pid = pid_running(node, job_id)
+    with frozen(pid):
+        response = admin.post(f"{V1}/jobs/{job_id}/revoke")
+        assert response.status_code == 200, response.text
+        assert response.json()["data"]["state"] == "revoked"
+        wait_for(lambda: process_gone(pid), timeout=60)
+    with broker_client() as broker:
+        wait_for(lambda: job_id not in unacked_ids(broker), timeout=60, interval=0.5)
+        assert job_id not in queued_ids(broker, QUEUE)
+    assert registry_state(job_id) == "revoked"
+    status = file_status(api, big["file_id"])
+    assert status["status"] == "failed"
+    assert "revoked" in status["message"]
+    # The killed process's file lock lapses; a retry (as a new job) processes the file.
+    retry = admin.post(f"{V1}/jobs/{job_id}/retry")
+    assert retry.status_code == 200, retry.text
+    assert wait_until_done(api, big["file_id"], timeout=180)["status"] == "completed"
+    assert wait_state(retry.json()["data"]["job_id"], {"finished", "failed"}) == "finished"
+    assert registry_state(job_id) == "revoked"
+    assert worker.poll() is None
 
 
 @pytest.mark.integration
