@@ -28,10 +28,10 @@ console = Console()
 
 def _queues_table(stats: list[QueueStats], workers: list[WorkerInfo]) -> Table:
     table = Table(title="queues", title_justify="left")
-    table.add_column("queue")
+    table.add_column("queue", no_wrap=True, min_width=max(len(s.queue_name) for s in stats))
     for state in ("queued", "started", "finished", "failed", "revoked"):
         table.add_column(state, justify="right")
-    table.add_column("workers")
+    table.add_column("workers", overflow="fold")
     for entry in stats:
         consumers = [w.name for w in workers if entry.queue_name in w.queues]
         table.add_row(
