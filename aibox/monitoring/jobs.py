@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from celery.result import AsyncResult
 
 from aibox.celery_app import app
+from aibox.connections import get_redis
 from aibox.errors import ConflictError, NotFoundError
 from aibox.files import FileRecord
+from aibox.locks import FileLock
 from aibox.monitoring.broker import open_broker
 from aibox.registry import JobRecord, JobState
 from aibox.services import file_store, job_registry, status_store
@@ -147,14 +149,16 @@ def _wait_while_started(job_id: str, wait_s: float) -> JobState:
 
 
 def _after_revoke(job: JobRecord) -> None:
-    """Say so on the file if this was its current job.
+    """Say so on the file if this was its current job, and free its lock at once.
 
-    The file's lock is left alone: Celery records the revoke when it sends the signal, and a
-    process busy in C code may write on for a while. Its lock lapses within the lock's TTL
-    once the process (and the thread renewing it) is gone; a retry waits for that.
+    Celery records the revoke right after sending the signal; SIGKILL leaves the process no
+    chance to write on, so the lock can go now. (A killed process never releases it, and a
+    retry would otherwise wait for its TTL, longer than a job's busy-file retries last.)
     """
     if not job.file_id:
         return
+    # The token check keeps anyone else's lock.
+    FileLock(get_redis(), job.file_id, job.job_id, ttl_s=1).release()
     record = file_store().get(job.file_id)
     if record is None or record.job_id != job.job_id:
         return

@@ -166,7 +166,8 @@ def test_revoke_stops_even_a_process_deaf_to_signals_and_the_file_can_run_again(
     # The killed process's file lock lapses; a retry (as a new job) processes the file.
     retry = admin.post(f"{V1}/jobs/{job_id}/retry")
     assert retry.status_code == 200, retry.text
-    assert wait_until_done(api, big["file_id"], timeout=180)["status"] == "completed"
+    final = wait_until_done(api, big["file_id"], timeout=180)
+    assert final["status"] == "completed", final
     assert wait_state(retry.json()["data"]["job_id"], {"finished", "failed"}) == "finished"
     assert registry_state(job_id) == "revoked"
     assert worker.poll() is None
