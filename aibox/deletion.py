@@ -54,7 +54,9 @@ def delete_file(record: FileRecord, *, wait_s: float = 10.0) -> Deletion:
     active = [job for job in registry.jobs_of_file(record.file_id) if job.state in _ACTIVE]
     if active:
         ids = [job.job_id for job in active]
-        app.control.revoke(ids, terminate=True, signal="SIGTERM")
+        # SIGKILL: with REMAP_SIGTERM=SIGQUIT pool processes ignore SIGTERM, and the job would
+        # run on (see aibox/monitoring/jobs.py).
+        app.control.revoke(ids, terminate=True, signal="SIGKILL")
         for job in active:
             if job.state == "queued":
                 registry.revoked(job.job_id, queue=job.queue)

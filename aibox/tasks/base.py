@@ -58,11 +58,18 @@ class FileTask(ReliableTask):
         record = file_store().load_for_job(file_id, user_id=user_id, file_path=file_path)
         lock = FileLock(get_redis(), file_id, self.request.id, _settings.visibility_timeout_s)
         if not lock.acquire():
-            raise self.retry(
+            # Wait as long as the holder runs: always one retry more than so far (Celery reads
+            # max_retries=None as "the task's limit", 5). Celery also keeps an explicit limit on
+            # the task object for the process's next autoretry; drop it.
+            retry = self.retry(
                 exc=FileBusyError(f"file {file_id} is busy with job {lock.holder()}"),
                 countdown=_settings.file_busy_retry_s,
-                max_retries=None,
+                max_retries=self.request.retries + 1,
+                throw=False,
             )
+            if "override_max_retries" in self.__dict__:
+                del self.override_max_retries
+            raise retry
         self.request.file_lock = lock
         file_store().update(file_id, status="processing", job_id=self.request.id, error=None)
         status_store().update(
