@@ -6,6 +6,7 @@ Tables and the targets' verdicts come from the results only; the hand-written fi
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from bench.common import ROOT
@@ -24,6 +25,12 @@ def _s(stat: dict[str, Any], digits: int = 0, unit: str = "") -> str:
     return (
         f"{_f(stat['median'], digits)}{unit} ({_f(stat['min'], digits)}–{_f(stat['max'], digits)})"
     )
+
+
+def _paired(top: dict[str, Any], bottom: dict[str, Any]) -> dict[str, Any]:
+    """Round-by-round ratio of two summaries measured in the same rounds."""
+    values = [a / b for a, b in zip(top["values"], bottom["values"], strict=True)]
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
 def _verdict(ok: bool | None) -> str:
@@ -89,6 +96,7 @@ def write(results: dict[str, Any]) -> None:
         _ingestion(add, sc["ingestion"])
     if "stages" in sc:
         _stages(add, sc["stages"])
+        _queue_overhead(add, sc)
     if "queries" in sc:
         _queries(add, sc["queries"])
     if NOTES.exists():
@@ -105,7 +113,7 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
     add("## Machine and how to reproduce")
     add("")
     add(
-        f"- Run started {results.get('when', '?')}; CPU: {m.get('cpu', '?')}, "
+        f"- Last (re)run started {results.get('when', '?')}; CPU: {m.get('cpu', '?')}, "
         f"{m.get('cpus', '?')} cores, {m.get('memory_gb', '?')} GB RAM; {m.get('os', '?')}; "
         f"Python {m.get('python', '?')}."
     )
@@ -236,6 +244,16 @@ def _dispatch(add: Any, d: dict[str, Any]) -> None:
         ratio = d["ratios"].get(f"aibox/{key}")
         add(f"| {label} | {_s(d['tasks_per_s'][key])} | {_s(ratio, 2) + '×' if ratio else '—'} |")
     add("")
+    rates = d["tasks_per_s"]
+    for variant in ("aibox-lean", "aibox-noevents", "aibox-noregistry", "aibox-nostarted"):
+        if variant in rates:
+            ratio = _paired(rates[variant], rates["celery"])
+            add(f"- {d['labels'][variant]} ÷ bare Celery, same rounds: {_s(ratio, 2)}×")
+    if "aibox-lean" in rates:
+        add("")
+        add("`aibox-lean` is aibox with the configuration proposed under *Findings* (not applied")
+        add("to aibox in this change): the after-fix figure for the 0.85× target.")
+    add("")
     bars = [(d["labels"][k], d["tasks_per_s"][k]) for k in d["labels"]]
     path = _plot_bars("dispatch", "Dispatch: no-op tasks/s", "tasks/s", bars, log=True)
     add(f"![dispatch]({path})")
@@ -263,7 +281,7 @@ def _submission(add: Any, s: dict[str, Any]) -> None:
         add(
             f"| {label} | {_s(e['requests_per_s'])} | {_s(e['p50_ms'], 1)} | "
             f"{_s(e['p99_ms'], 1)} | {_f(e['errors']['max'])} | "
-            f"{_f(e['redis_commands_per_request']['median'], 1)} | "
+            f"{_f(e.get('redis_commands_per_request', {}).get('median', float('nan')), 1)} | "
             f"{_s(ratio, 2) + '×' if ratio else '—'} |"
         )
     add("")
@@ -368,6 +386,24 @@ def _stages(add: Any, g: dict[str, Any]) -> None:
             f"| `{row['path']}` `{row['function'].split(':', 1)[-1]}` | {row['own_s']:.3f} | "
             f"{row['cumulative_s']:.3f} | {row['share_of_job']:.0%} |"
         )
+    add("")
+
+
+def _queue_overhead(add: Any, sc: dict[str, Any]) -> None:
+    """End-to-end per worker process against the same job run in-process."""
+    configs = sc.get("ingestion", {}).get("configs", {})
+    whole = sc["stages"].get("stages", {}).get("whole job (process_file)")
+    if not whole:
+        return
+    for key in ("hashing-1p", "hashing-2p"):
+        if key in configs:
+            per = configs[key]["chunks_per_s_per_process"]["median"]
+            add(
+                f"- {key}: end-to-end {per:,.0f} chunks/s per worker process vs "
+                f"{whole['chunks_per_s']:,.0f} for `process_file` called in one process: "
+                f"{per / whole['chunks_per_s']:.2f}× (queueing, status, API and polling, and "
+                "the cores shared with the API server and Redis)."
+            )
     add("")
 
 
