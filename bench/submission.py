@@ -63,9 +63,16 @@ def make_user(stack: Stack, name: str) -> str:
     return password
 
 
-def run(n: int, rounds: int, concurrency: int = 50) -> dict[str, Any]:
-    """Requests/s and p50/p99 per endpoint; ratios of aibox's requests/s to the others'."""
+def run(
+    n: int, rounds: int, concurrency: int = 50, paced_rate: float = 40, paced_n: int = 200
+) -> dict[str, Any]:
+    """Requests/s and p50/p99 per endpoint; ratios of aibox's requests/s to the others'.
+
+    Each round also runs every endpoint paced (open loop): the same 50 clients together
+    sending ``paced_rate`` requests a second, which gives the latency at that load.
+    """
     raw: dict[str, list[dict[str, float]]] = {e: [] for e in ENDPOINTS}
+    paced: dict[str, list[dict[str, float]]] = {e: [] for e in ENDPOINTS}
     with private_stack("submission") as stack:
         base = start_api(stack)
         password = make_user(stack, "bench")
@@ -81,13 +88,30 @@ def run(n: int, rounds: int, concurrency: int = 50) -> dict[str, Any]:
                     f"p99 {result['p99_ms']:6.1f} ms errors {result['errors']}",
                     flush=True,
                 )
+            for endpoint in rotate(ENDPOINTS, r):
+                result = _load(
+                    stack, base, endpoint, paced_n, concurrency, password, rate=paced_rate
+                )
+                paced[endpoint].append(result)
+                print(
+                    f"  submission round {r + 1}/{rounds} {endpoint:<6} paced at "
+                    f"{paced_rate:.0f} req/s: p50 {result['p50_ms']:6.1f} ms "
+                    f"p99 {result['p99_ms']:6.1f} ms errors {result['errors']}",
+                    flush=True,
+                )
     out: dict[str, Any] = {
         "n": n,
         "rounds": rounds,
         "concurrency": concurrency,
         "labels": LABELS,
         "endpoints": {},
+        "paced": {"rate": paced_rate, "n": paced_n, "endpoints": {}},
     }
+    for endpoint, results in paced.items():
+        out["paced"]["endpoints"][endpoint] = {
+            key: summary([res[key] for res in results])
+            for key in ("requests_per_s", "p50_ms", "p99_ms", "errors")
+        }
     for endpoint, results in raw.items():
         out["endpoints"][endpoint] = {
             key: summary([res[key] for res in results])
@@ -119,13 +143,20 @@ def _commands(stack: Stack) -> int:
 
 
 def _load(
-    stack: Stack, base: str, endpoint: str, n: int, concurrency: int, password: str
+    stack: Stack,
+    base: str,
+    endpoint: str,
+    n: int,
+    concurrency: int,
+    password: str,
+    rate: float = 0.0,
 ) -> dict[str, float]:
     argv = [PY, "-m", "bench.apps.http_client", base, PATHS[endpoint], str(n), str(concurrency)]
     if endpoint != "bare":
         argv += ["bench", password]
     before = _commands(stack)
-    result = dict(run_json(stack, argv, timeout=600))
+    env = {"BENCH_RATE": str(rate)} if rate else None
+    result = dict(run_json(stack, argv, timeout=600, env=env))
     # Includes the client's one login (a few commands) and the INFO calls themselves.
     result["redis_commands_per_request"] = (_commands(stack) - before) / n
     return result

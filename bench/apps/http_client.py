@@ -2,13 +2,16 @@
 
 ``python -m bench.apps.http_client BASE_URL PATH N CONCURRENCY [USERNAME PASSWORD]``; logs in
 first when given an account. Every file's bytes are unique (aibox reuses duplicate uploads).
-Prints ``{"seconds", "requests_per_s", "p50_ms", "p99_ms", "errors"}``.
+With ``BENCH_RATE=R`` in the environment the clients are paced instead (open loop): together
+they send R requests a second, so latency is the service time at that load, not the queue a
+closed loop builds. Prints ``{"seconds", "requests_per_s", "p50_ms", "p99_ms", "errors"}``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
@@ -24,7 +27,7 @@ def _payload(i: int) -> bytes:
 
 
 async def _run(
-    base: str, path: str, n: int, concurrency: int, account: list[str]
+    base: str, path: str, n: int, concurrency: int, account: list[str], rate: float = 0.0
 ) -> dict[str, float]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
@@ -38,18 +41,23 @@ async def _run(
         errors = 0
         counter = iter(range(n))
 
-        async def one_client() -> None:
+        async def one_client(offset: float) -> None:
             nonlocal errors
+            if rate:  # paced: each client sends every concurrency/rate seconds
+                await asyncio.sleep(offset * concurrency / rate)
             for i in counter:
+                sent = time.perf_counter()
                 files = {"file": (f"doc-{i}.txt", _payload(i)[:1024], "text/plain")}
                 start = time.perf_counter()
                 reply = await client.post(path, files=files)
                 latencies.append(time.perf_counter() - start)
                 if reply.status_code >= 300:
                     errors += 1
+                if rate:
+                    await asyncio.sleep(max(0.0, sent + concurrency / rate - time.perf_counter()))
 
         start = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(concurrency)))
+        await asyncio.gather(*(one_client(c / concurrency) for c in range(concurrency)))
         seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
@@ -62,7 +70,8 @@ async def _run(
 
 def main() -> None:
     base, path, n, concurrency = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-    print(json.dumps(asyncio.run(_run(base, path, n, concurrency, sys.argv[5:7]))))
+    rate = float(os.environ.get("BENCH_RATE", "0"))
+    print(json.dumps(asyncio.run(_run(base, path, n, concurrency, sys.argv[5:7], rate))))
 
 
 if __name__ == "__main__":
