@@ -294,6 +294,8 @@ def test_check_calls_a_queue_whose_every_slot_runs_a_job_busy_not_stuck(
         result = run(runner, "submit", path)
         [(_, job_id)] = submitted_ids(result.output)
         pid = pid_running(node, job_id)
+        # Accepted by the pool comes a moment before task_prerun records it started.
+        wait_for(lambda: job_registry().get(job_id).state != "queued", timeout=60, interval=0.01)  # type: ignore[union-attr]
         with frozen([pid]):  # the one slot keeps running this job
             busy = run(runner, "check", "-Q", "file_processing", "--timeout", "3")
             assert job_registry().get(job_id).state == "started"  # type: ignore[union-attr]
