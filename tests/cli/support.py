@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import os
-import random
 import signal
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import redis
 
 from aibox import app
 from aibox.settings import get_settings
+from tests.monitoring.support import (
+    active_jobs,
+    consumed_queues,
+    long_text,
+    pid_running,
+    session_node,
+)
 from tests.support import wait_for
 
 #: kombu's Redis transport: priority 0 (and no priority) in the bare list, then these suffixes.
@@ -26,17 +31,6 @@ def broker_length(queue: str) -> int:
     """Messages in a queue's broker lists (every priority)."""
     with redis.Redis.from_url(get_settings().broker) as client:
         return sum(int(client.llen(queue + suffix)) for suffix in PRIORITY_LISTS)
-
-
-def session_node() -> str:
-    """The node name of the session ``worker`` fixture."""
-    return f"session-{os.getpid()}@localhost"
-
-
-def consumed_queues(node: str) -> set[str]:
-    """The queues ``node`` consumes right now."""
-    replies = app.control.inspect(destination=[node], timeout=5, limit=1).active_queues() or {}
-    return {q["name"] for q in replies.get(node, [])}
 
 
 @contextmanager
@@ -70,29 +64,10 @@ def frozen(pids: Iterable[int]) -> Iterator[None]:
             os.kill(pid, signal.SIGCONT)
 
 
-def active_jobs(node: str) -> list[dict[str, Any]]:
-    """The requests ``node`` is running."""
-    replies = app.control.inspect(destination=[node], timeout=5, limit=1).active() or {}
-    return list(replies.get(node, []))
-
-
-def pid_running(node: str, job_id: str) -> int:
-    """The pool process of ``node`` that runs ``job_id`` (waits until it does)."""
-
-    def find() -> int | None:
-        for request in active_jobs(node):
-            if request["id"] == job_id and request.get("worker_pid"):
-                return int(request["worker_pid"])
-        return None
-
-    return int(wait_for(find, timeout=60, interval=0.05))
-
-
-def long_text(sentences: int, seed: int = 7) -> bytes:
-    """A plain-text document that takes the pipeline a while (~7 s per 40,000 sentences)."""
-    words = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia".split()
-    rng = random.Random(seed)
-    return " ".join(
-        f"{rng.choice(words)} met {rng.choice(words)} in Paris to discuss report {i}."
-        for i in range(sentences)
-    ).encode()
+__all__ = [
+    "active_jobs",
+    "consumed_queues",
+    "long_text",
+    "pid_running",
+    "session_node",
+]
