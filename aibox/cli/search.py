@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from aibox.pipeline import runtime
-from aibox.pipeline.chunkstore import chunk_id
-from aibox.services import chunk_store, file_store, user_store, vector_index
+from aibox.search import describe, find, other_embedders
+from aibox.services import user_store
 
 console = Console()
 
@@ -24,23 +24,14 @@ def search(
     if user_store().get(user) is None:
         console.print(f"[red]error:[/] no account {user!r}")
         raise typer.Exit(1)
-    embedder = runtime.embedder()
-    index = vector_index()
-    stale = {e: n for e, n in index.embedders_in_use(user).items() if e != embedder.id}
-    if stale:
-        listing = ", ".join(f"{n} with {e}" for e, n in sorted(stale.items()))
+    others = other_embedders(user)
+    if others:
         console.print(
-            f"[yellow]warning:[/] some files are indexed with another embedder ({listing}); "
-            f"only those indexed with {embedder.id} are searched"
+            f"[yellow]warning:[/] some files are indexed with another embedder "
+            f"({describe(others)}); only those indexed with {runtime.embedder().id} are searched"
         )
-    hits = index.search(user, embedder.id, embedder.embed([text])[0], top, None)
-    texts = chunk_store().get_many(chunk_id(h.file_id, h.chunk_index) for h in hits)
     table = Table("score", "file", "chunk", "text")
-    for hit in hits:
-        chunk = texts.get(chunk_id(hit.file_id, hit.chunk_index))
-        record = file_store().get_owned(hit.file_id, user)
-        if chunk is None or record is None:
-            continue  # a file being deleted
-        snippet = " ".join(chunk.text.split())
-        table.add_row(f"{hit.score:.3f}", record.filename, str(chunk.index), snippet[:200])
+    for found in find(user, text, top):
+        snippet = " ".join(found.chunk.text.split())
+        table.add_row(f"{found.score:.3f}", found.filename, str(found.chunk.index), snippet[:200])
     console.print(table)
