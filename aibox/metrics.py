@@ -2,7 +2,7 @@
 
 Workers are many processes on many machines and the API may run several too, so nothing is
 counted in process memory: each worker process adds every task's runtime to a histogram in
-Redis (one MULTI: the bucket the runtime falls in, the count and the sum), and the API's
+Redis (one Lua script: the bucket the runtime falls in, the count and the sum), and the API's
 collector reads those hashes, and the queue and registry counts, at every scrape. Any API
 process therefore serves the same totals.
 
@@ -77,21 +77,28 @@ class Histogram:
     count: int
 
 
+# KEYS: the task set, the task's histogram; ARGV: task name, bucket field, seconds.
+_OBSERVE = """
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
+redis.call('HINCRBY', KEYS[2], 'count', 1)
+redis.call('HINCRBYFLOAT', KEYS[2], 'sum', ARGV[3])
+return 1
+"""
+
+
 class TaskDurations:
     """Task runtimes as Redis histograms, shared by every worker and API process."""
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._observe = client.register_script(_OBSERVE)
 
     def observe(self, task: str, seconds: float) -> None:
-        """Add one run of ``task`` that took ``seconds``."""
-        key = duration_key(task)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.sadd(TASKS_KEY, task)
-        pipe.hincrby(key, _bucket_field(seconds), 1)
-        pipe.hincrby(key, "count", 1)
-        pipe.hincrbyfloat(key, "sum", seconds)
-        pipe.execute()
+        """Add one run of ``task`` that took ``seconds`` (one round trip, atomic)."""
+        self._observe(
+            keys=[TASKS_KEY, duration_key(task)], args=[task, _bucket_field(seconds), repr(seconds)]
+        )
 
     def read(self) -> dict[str, Histogram]:
         """Every task's histogram, by task name."""

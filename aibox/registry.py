@@ -6,8 +6,10 @@ never existed reads as not found, and listings per queue and state (what RQ's re
 need no ``KEYS`` scan: each state is a sorted set scored by the time the job entered it.
 
 It is written from Celery signals (``aibox/signals.py``), in the publishing process and in the
-worker, each transition one MULTI/EXEC so a job is always in exactly one state set. The task's
-arguments are kept (as JSON) so that an operator can queue a failed job again.
+worker. Each transition is one Lua script (one round trip, atomic), so a job is always in
+exactly one state set; these writes run for every job, in the worker's hot path, so they are
+kept to a single ``EVALSHA``. The task's arguments are kept (as JSON) so that an operator can
+queue a failed job again.
 """
 
 from __future__ import annotations
@@ -21,11 +23,30 @@ import redis
 from pydantic import BaseModel, Field, field_validator
 
 from aibox import keys
-from aibox.connections import HashMapping
 
 JobState = Literal["queued", "started", "finished", "failed", "revoked"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "started", "finished", "failed", "revoked")
 TERMINAL_STATES: frozenset[str] = frozenset({"finished", "failed", "revoked"})
+
+# KEYS: the job's hash, the new state's set, the other states' sets, and last, if ARGV[6] is
+# "1", the file's job set. ARGV: job id, now, retention (s), "1" to trim the state's set of
+# entries older than the retention, "1" to set created_at if unset, "1" when the file's job
+# set is given, then the hash's field/value pairs.
+_TRANSITION = """
+local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+local with_file = ARGV[6] == '1'
+if ARGV[5] == '1' then redis.call('HSETNX', job, 'created_at', now) end
+redis.call('HSET', job, unpack(ARGV, 7))
+redis.call('EXPIRE', job, keep)
+for i = 3, #KEYS - (with_file and 1 or 0) do redis.call('ZREM', KEYS[i], id) end
+redis.call('ZADD', KEYS[2], now, id)
+if ARGV[4] == '1' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(now) - keep) end
+if with_file then
+    redis.call('SADD', KEYS[#KEYS], id)
+    redis.call('EXPIRE', KEYS[#KEYS], keep)
+end
+return 1
+"""
 
 
 class JobRecord(BaseModel):
@@ -61,6 +82,7 @@ class JobRegistry:
     def __init__(self, client: redis.Redis, retention_s: int) -> None:
         self.client = client
         self.retention_s = retention_s
+        self._transition_script = client.register_script(_TRANSITION)
 
     def published(
         self,
@@ -79,13 +101,9 @@ class JobRegistry:
         if args is not None or kwargs is not None:
             fields["args"] = json.dumps(list(args or ()), ensure_ascii=False, default=str)
             fields["kwargs"] = json.dumps(kwargs or {}, ensure_ascii=False, default=str)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hsetnx(keys.job(job_id), "created_at", now)
-        self._transition(pipe, job_id, queue, "queued", now, fields)
-        if file_id:
-            pipe.sadd(keys.file_jobs(file_id), job_id)
-            pipe.expire(keys.file_jobs(file_id), self.retention_s)
-        pipe.execute()
+        self._transition(
+            self.client, job_id, queue, "queued", now, fields, created=True, file_id=file_id
+        )
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
         """Record that a worker began executing the job."""
@@ -243,28 +261,38 @@ class JobRegistry:
     def _run(
         self, job_id: str, queue: str, state: JobState, now: float, fields: dict[str, Any]
     ) -> None:
-        pipe = self.client.pipeline(transaction=True)
-        self._transition(pipe, job_id, queue, state, now, fields)
-        pipe.execute()
+        self._transition(self.client, job_id, queue, state, now, fields)
 
     def _transition(
         self,
-        pipe: redis.client.Pipeline,
+        client: redis.Redis | redis.client.Pipeline,
         job_id: str,
         queue: str,
         state: JobState,
         now: float,
         fields: dict[str, Any],
+        *,
+        created: bool = False,
+        file_id: str | None = None,
     ) -> None:
-        values: HashMapping = {k: "" if v is None else str(v) for k, v in fields.items()}
-        pipe.hset(keys.job(job_id), mapping={**values, "queue": queue, "state": state})
-        pipe.expire(keys.job(job_id), self.retention_s)
-        for other in JOB_STATES:
-            if other != state:
-                pipe.zrem(keys.jobs_by_state(queue, other), job_id)
-        pipe.zadd(keys.jobs_by_state(queue, state), {job_id: now})
-        if state in TERMINAL_STATES:
-            pipe.zremrangebyscore(keys.jobs_by_state(queue, state), "-inf", now - self.retention_s)
+        """Move the job to ``state`` (one EVALSHA, or queued on ``client`` if a pipeline)."""
+        values = {k: "" if v is None else str(v) for k, v in fields.items()}
+        values.update(queue=queue, state=state)
+        script_keys = [keys.job(job_id), keys.jobs_by_state(queue, state)]
+        script_keys += [keys.jobs_by_state(queue, s) for s in JOB_STATES if s != state]
+        if file_id:
+            script_keys.append(keys.file_jobs(file_id))
+        args: list[str | float | int] = [
+            job_id,
+            repr(now),
+            self.retention_s,
+            "1" if state in TERMINAL_STATES else "0",
+            "1" if created else "0",
+            "1" if file_id else "0",
+        ]
+        for field, value in values.items():
+            args += [field, value]
+        self._transition_script(keys=script_keys, args=args, client=client)
 
 
 def _record(job_id: str, data: dict[str, str]) -> JobRecord | None:

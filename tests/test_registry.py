@@ -18,11 +18,15 @@ def test_a_job_moves_through_exactly_one_state_at_a_time(redis_client: redis.Red
     registry = JobRegistry(redis_client, retention_s=3600)
     registry.published("j1", task="t", queue="q", file_id="f1", user_id="u1")
     assert _states_holding(redis_client, "q", "j1") == ["queued"]
+    created = redis_client.hget(keys.job("j1"), "created_at")
+    assert redis_client.smembers(keys.file_jobs("f1")) == {"j1"}
+    assert 0 < redis_client.ttl(keys.file_jobs("f1")) <= 3600
     registry.started("j1", queue="q", task="t", worker="w@h")
     assert _states_holding(redis_client, "q", "j1") == ["started"]
     registry.retrying("j1", error="boom")
     registry.published("j1", task="t", queue="q", file_id="f1", user_id="u1")
     assert _states_holding(redis_client, "q", "j1") == ["queued"]
+    assert redis_client.hget(keys.job("j1"), "created_at") == created  # a retry keeps it
     registry.started("j1", queue="q", task="t", worker="w@h")
     registry.failed("j1", queue="q", error="ValueError: bad", traceback="Traceback...")
     assert _states_holding(redis_client, "q", "j1") == ["failed"]
@@ -40,6 +44,11 @@ def test_a_job_moves_through_exactly_one_state_at_a_time(redis_client: redis.Red
     assert registry.count("q", "failed") == 1
     assert registry.job_ids("q", "failed") == ["j1"]
     assert registry.count("q", "queued") == 0
+    again = registry.requeue("j1")
+    assert again is not None and again.state == "failed"
+    assert _states_holding(redis_client, "q", "j1") == ["queued"]
+    assert registry.get("j1").retries == 2  # type: ignore[union-attr]
+    assert registry.requeue("j1") is None  # only a failed job can be queued again
 
 
 def test_a_job_that_never_existed_is_not_found(redis_client: redis.Redis) -> None:
