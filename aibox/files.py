@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 import redis
 from pydantic import BaseModel
@@ -32,6 +32,21 @@ T = TypeVar("T")
 _UPDATE_IF_EXISTS = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('HSET', KEYS[1], unpack(ARGV)) end
 return 0
+"""
+
+# Create a record unless the user's content index moved: KEYS: the content index, the new
+# record, the user's file set; ARGV: sha256, the index entry the caller saw ('' for none),
+# file id, created_at, '1' to check and update the index, then the record's field/value
+# pairs. Returns {1} when written, {0, entry} when the index holds another entry than seen.
+_COMMIT = """
+if ARGV[5] == '1' then
+    local entry = redis.call('HGET', KEYS[1], ARGV[1]) or ''
+    if entry ~= ARGV[2] then return {0, entry} end
+    redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+end
+redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+return {1}
 """
 
 #: What a second upload of the same bytes by the same user does.
@@ -93,6 +108,7 @@ class FileStore:
         self.storage_dir = storage_dir
         # A job still running when its file is deleted must not re-create a partial record.
         self._update_if_exists = client.register_script(_UPDATE_IF_EXISTS)
+        self._commit = client.register_script(_COMMIT)
 
     def stage(self, user_id: str, max_bytes: int) -> StagedUpload:
         """Start receiving an upload's bytes."""
@@ -130,25 +146,42 @@ class FileStore:
         content_type: str | None,
         duplicates: DuplicatePolicy | None = None,
     ) -> Stored:
-        """Record received bytes; ``reuse`` may return the existing file with the same content."""
+        """Record received bytes; ``reuse`` may return the existing file with the same content.
+
+        One compare-and-set script per attempt: the record is written only if the user's
+        content index still holds, for this sha256, the entry this call saw. Concurrent
+        uploads of *different* content never conflict; an upload of the same content as a
+        concurrent one sees the winner's entry and is resolved against it (reused or made its
+        next version).
+        """
         staged.promote()
         index = content_index_key(staged.user_id)
-
-        def attempt(pipe: Pipeline) -> Stored:
-            previous = self._indexed(pipe, index, staged.sha256) if duplicates else None
+        seen, previous = "", None
+        while True:
+            record = _record_of(staged, filename, file_type, content_type, previous)
+            args: list[str | float] = [
+                staged.sha256,
+                seen,
+                record.file_id,
+                repr(record.created_at),
+                "1" if duplicates else "0",
+            ]
+            args += [x for pair in _to_hash(record).items() for x in pair]
+            reply = cast(
+                list[Any],
+                self._commit(
+                    keys=[index, keys.file_record(record.file_id), keys.user_files(record.user_id)],
+                    args=args,
+                ),
+            )
+            if reply[0] == 1:
+                return Stored(record)
+            seen = str(reply[1])
+            # An entry whose file is gone (deleted before forget_hash existed) is no duplicate.
+            previous = self.get(seen) if seen else None
             if previous is not None and duplicates == "reuse":
-                pipe.unwatch()
                 staged.discard()
                 return Stored(previous, reused=True)
-            record = _record_of(staged, filename, file_type, content_type, previous)
-            pipe.multi()
-            self._put(pipe, record)
-            if duplicates:
-                pipe.hset(index, staged.sha256, record.file_id)
-            pipe.execute()
-            return Stored(record)
-
-        return self._atomically(index, attempt)
 
     def forget_hash(self, record: FileRecord) -> None:
         """Drop a deleted file from its user's content index; its previous version takes over."""
@@ -230,11 +263,6 @@ class FileStore:
                     return attempt(pipe)
                 except redis.WatchError:
                     continue
-
-    def _indexed(self, pipe: Pipeline, index: str, sha256: str) -> FileRecord | None:
-        file_id = cast(str | None, pipe.hget(index, sha256))
-        # An entry whose file is gone (deleted before forget_hash existed) is no duplicate.
-        return self.get(file_id) if file_id else None
 
     @staticmethod
     def _put(pipe: Pipeline, record: FileRecord) -> None:

@@ -194,6 +194,46 @@ def test_concurrent_identical_uploads_make_one_file(
     assert len(list((tmp_path / "u1").iterdir())) == 1
 
 
+def test_concurrent_identical_versions_form_one_chain(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    store = FileStore(redis_client, tmp_path)
+    staged = [stage(store, b"raced") for _ in range(8)]
+    barrier = threading.Barrier(len(staged))
+
+    def run(s: StagedUpload) -> Stored:
+        barrier.wait()
+        return commit(store, s, "new_version")
+
+    with ThreadPoolExecutor(len(staged)) as pool:
+        records = [r.record for r in pool.map(run, staged)]
+    # Each lost race is resolved against the winner's entry: versions 1..8, one chain.
+    by_version = {r.version: r for r in records}
+    assert sorted(by_version) == list(range(1, 9))
+    for version in range(2, 9):
+        assert by_version[version].previous_version_id == by_version[version - 1].file_id
+    newest = by_version[8].file_id
+    assert redis_client.hget(content_index_key("u1"), by_version[1].sha256) == newest
+
+
+def test_different_contents_of_one_user_commit_concurrently(
+    redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    store = FileStore(redis_client, tmp_path)
+    staged = [stage(store, f"doc {i}".encode()) for i in range(16)]
+    barrier = threading.Barrier(len(staged))
+
+    def run(s: StagedUpload) -> Stored:
+        barrier.wait()
+        return commit(store, s, "reuse")
+
+    with ThreadPoolExecutor(len(staged)) as pool:
+        results = list(pool.map(run, staged))
+    assert not any(r.reused for r in results)
+    assert len(store.list_for_user("u1")) == 16
+    assert redis_client.hlen(content_index_key("u1")) == 16
+
+
 def test_updating_a_deleted_record_does_not_bring_it_back(
     redis_client: redis.Redis, tmp_path: Path
 ) -> None:
