@@ -14,15 +14,16 @@ from typing import Any
 
 from bench.common import PY, Stack, celery_worker, private_stack, rotate, run_json, summary
 
-SYSTEMS = ("aibox", "celery", "rq-fork", "rq-simple", "raw")
+SYSTEMS = ("aibox", "celery-same", "celery", "rq-fork", "rq-simple", "raw")
 LABELS = {
     "aibox": "aibox (Celery + registry + signals)",
-    "celery": "bare Celery, same settings",
+    "celery-same": "bare Celery, aibox's Celery settings (events, STARTED, extended results)",
+    "celery": "bare Celery, pool/acks/prefetch only (no events, no STARTED)",
     "rq-fork": "RQ default forking Worker",
     "rq-simple": "RQ SimpleWorker",
     "raw": "raw Redis LPUSH/BRPOP (limit)",
 }
-DBS = {"celery": 2, "rq-fork": 3, "rq-simple": 4, "raw": 5}
+DBS = {"celery": 2, "rq-fork": 3, "rq-simple": 4, "raw": 5, "celery-same": 10}
 # Diagnostic variants: aibox with one part of its stack off (bench/apps/aibox_variant.py),
 # each with its own broker database.
 VARIANTS = {
@@ -35,6 +36,9 @@ VARIANTS = {
 
 def _env(stack: Stack, system: str) -> dict[str, str]:
     env = {"BENCH_REDIS_PORT": str(stack.port), "BENCH_BARE_DB": str(DBS["celery"])}
+    if system == "celery-same":
+        env["BENCH_BARE_DB"] = str(DBS["celery-same"])
+        env["BENCH_BARE_SETTINGS"] = "aibox"
     if system in ("rq-fork", "rq-simple"):
         env["BENCH_RQ_DB"] = str(DBS[system])
     if system == "raw":
@@ -61,9 +65,9 @@ def _start(stack: Stack, system: str, processes: int) -> list[subprocess.Popen[b
                 stack, system, "bench.apps.aibox_variant", "file_processing", processes, env
             )
         ]
-    if system == "celery":
+    if system in ("celery", "celery-same"):
         return [
-            celery_worker(stack, "bare-celery", "bench.apps.bare_celery", "bare", processes, env)
+            celery_worker(stack, f"bare-{system}", "bench.apps.bare_celery", "bare", processes, env)
         ]
     started = []
     for i in range(processes):

@@ -84,7 +84,7 @@ def main() -> None:
         seconds = _celery("bench.apps.aibox_noop", 1, n)
     elif system.startswith("aibox-"):
         seconds = _celery("bench.apps.aibox_variant", int(os.environ["BENCH_VARIANT_DB"]), n)
-    elif system == "celery":
+    elif system in ("celery", "celery-same"):
         seconds = _celery("bench.apps.bare_celery", int(os.environ.get("BENCH_BARE_DB", "2")), n)
     elif system.startswith("rq"):
         seconds = _rq(int(os.environ["BENCH_RQ_DB"]), n)
