@@ -27,6 +27,11 @@ return 0
 """
 
 
+def release_if_owner(client: redis.Redis, key: str, token: str) -> bool:
+    """Delete ``key`` if it still holds ``token`` (EVALSHA of a cached script)."""
+    return bool(client.register_script(_RELEASE)(keys=[key], args=[token]))
+
+
 def file_lock_key(file_id: str) -> str:
     """The lock key of one file."""
     return f"aibox:lock:file:{file_id}"
@@ -40,6 +45,7 @@ class FileLock:
         self.key = file_lock_key(file_id)
         self.token = token
         self.ttl_ms = int(ttl_s * 1000)
+        self._renew_script = client.register_script(_RENEW)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,14 +71,14 @@ class FileLock:
             self._thread.join(timeout=5)
             self._thread = None
         try:
-            self.client.eval(_RELEASE, 1, self.key, self.token)
+            release_if_owner(self.client, self.key, self.token)
         except redis.RedisError:
             logger.warning("could not release %s; it expires by itself", self.key)
 
     def _renew(self) -> None:
         while not self._stop.wait(self.ttl_ms / 3000):
             try:
-                if not self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
+                if not self._renew_script(keys=[self.key], args=[self.token, self.ttl_ms]):
                     logger.error("lost %s (expired and taken over)", self.key)
                     return
             except redis.RedisError as exc:

@@ -40,12 +40,22 @@ def status_channel(file_id: str) -> str:
     return f"aibox:status:{file_id}"
 
 
+# KEYS: the status hash, its channel; ARGV: TTL (s), the notice, then field/value pairs.
+_WRITE = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('PUBLISH', KEYS[2], ARGV[2])
+return 1
+"""
+
+
 class StatusStore:
     """Reads and atomically updates processing status records."""
 
     def __init__(self, client: redis.Redis, ttl_s: int) -> None:
         self.client = client
         self.ttl_s = ttl_s
+        self._write_script = client.register_script(_WRITE)
 
     def queued(self, file_id: str, job_id: str, stages: Iterable[str] = STAGES) -> None:
         """Mark a file as queued for a job that will run ``stages`` (their records reset)."""
@@ -110,11 +120,9 @@ class StatusStore:
         encoded["updated_at"] = json.dumps(time.time())
         # A write after the record expired or was deleted re-creates it: keep it well-formed.
         encoded["file_id"] = json.dumps(file_id)
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hset(key, mapping=encoded)
-        pipe.expire(key, self.ttl_s)
-        pipe.publish(status_channel(file_id), _notice(file_id, fields.get("status")))
-        pipe.execute()
+        args: list[str | int] = [self.ttl_s, _notice(file_id, fields.get("status"))]
+        args += [x for pair in encoded.items() for x in pair]
+        self._write_script(keys=[key, status_channel(file_id)], args=args)
 
 
 def decode_status(raw: Mapping[str, str]) -> dict[str, Any] | None:

@@ -27,6 +27,7 @@ from redis.exceptions import RedisError
 from aibox.connections import get_redis
 from aibox.errors import AiboxError, ConflictError, describe_error
 from aibox.files import FileRecord
+from aibox.locks import release_if_owner
 from aibox.registry import JobRecord
 from aibox.services import file_store, job_registry, status_store
 from aibox.tasks import (
@@ -52,10 +53,6 @@ ACTIVE_STATES = frozenset({"queued", "started"})
 # a process that died holding it, and a waiter gives up after as long.
 _SLOT_TTL_MS = 10_000
 _SLOT_POLL_S = 0.02
-_RELEASE = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
 
 
 class EnqueueError(AiboxError):
@@ -113,7 +110,7 @@ def submission_slot(file_id: str) -> Iterator[None]:
         yield
     finally:
         try:
-            client.eval(_RELEASE, 1, key, token)
+            release_if_owner(client, key, token)
         except RedisError:
             logger.warning("could not release %s; it expires by itself", key)
 

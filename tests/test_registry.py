@@ -45,7 +45,8 @@ def test_a_job_moves_through_exactly_one_state_at_a_time(redis_client: redis.Red
     assert registry.job_ids("q", "failed") == ["j1"]
     assert registry.count("q", "queued") == 0
     again = registry.requeue("j1")
-    assert again is not None and again.state == "failed"
+    assert again is not None
+    assert again.state == "failed"
     assert _states_holding(redis_client, "q", "j1") == ["queued"]
     assert registry.get("j1").retries == 2  # type: ignore[union-attr]
     assert registry.requeue("j1") is None  # only a failed job can be queued again

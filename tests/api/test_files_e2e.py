@@ -179,12 +179,13 @@ def test_health(api: TestClient) -> None:
 def test_upload_over_the_size_limit_is_413_and_stores_nothing(
     api: TestClient, redis_client: redis.Redis
 ) -> None:
+    from aibox.api.deps import current_settings
     from aibox.api.main import app
     from aibox.settings import Settings, get_settings
 
     storage = get_settings().storage_path / USER
     before = set(storage.iterdir()) if storage.exists() else set()
-    app.dependency_overrides[get_settings] = lambda: Settings(max_upload_bytes=1024)
+    app.dependency_overrides[current_settings] = lambda: Settings(max_upload_bytes=1024)
     try:
         response = api.post("/api/v1/files", files={"file": ("big.txt", b"a" * 2048, "text/plain")})
     finally:

@@ -10,6 +10,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from aibox import keys
+from aibox.api.deps import current_settings
 from aibox.api.main import app
 from aibox.services import file_store
 from aibox.settings import Settings, get_settings
@@ -39,7 +40,7 @@ def limits() -> Iterator[Any]:
     """Sets upload settings for the API while the test runs."""
 
     def set_limits(**values: Any) -> None:
-        app.dependency_overrides[get_settings] = lambda: Settings(**values)
+        app.dependency_overrides[current_settings] = lambda: Settings(**values)
 
     yield set_limits
     app.dependency_overrides.clear()

@@ -10,6 +10,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from aibox import keys
+from aibox.api.deps import current_settings
 from aibox.api.main import app
 from aibox.files import content_index_key
 from aibox.services import job_registry
@@ -31,7 +32,7 @@ def stored() -> set[str]:
 
 @pytest.fixture
 def new_version_policy() -> Iterator[None]:
-    app.dependency_overrides[get_settings] = lambda: Settings(duplicate_policy="new_version")
+    app.dependency_overrides[current_settings] = lambda: Settings(duplicate_policy="new_version")
     yield
     app.dependency_overrides.clear()
 

@@ -18,7 +18,6 @@ from aibox.api.deps import (
     BearerToken,
     SettingsDep,
     get_current_user,
-    get_token_claims,
     require_admin,
 )
 from aibox.celery_app import app as celery_app
@@ -41,7 +40,7 @@ def require_scraper(token: BearerToken, settings: SettingsDep) -> None:
     expected = settings.metrics_token.get_secret_value()
     if expected and token and secrets.compare_digest(token.encode(), expected.encode()):
         return
-    require_admin(get_current_user(get_token_claims(token, settings)))
+    require_admin(get_current_user(token, settings))
 
 
 @router.get(
