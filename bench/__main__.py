@@ -30,7 +30,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries")
 
 QUICK: dict[str, Any] = {
-    "dispatch": {"n": 2000, "rounds": 3, "variants": False},
+    "dispatch": {"n": 5000, "rounds": 3, "variants": False},
     "submission": {"n": 1000, "rounds": 3},
     "ingestion": {"rounds": 3, "minilm_rounds": 2},
     "stages": {"rounds": 3},

@@ -30,7 +30,7 @@ VARIANTS = {
     "aibox-noevents": ("noevents", 6, "aibox without Celery task events (diagnostic)"),
     "aibox-noregistry": ("noregistry", 7, "aibox without job-registry signals (diagnostic)"),
     "aibox-nostarted": ("nostarted", 8, "aibox without track_started/result_extended (diag.)"),
-    "aibox-lean": ("lean", 9, "aibox, events and STARTED tracking off (proposed fix)"),
+    "aibox-lean": ("lean", 9, "aibox, events and STARTED tracking off (diagnostic)"),
 }
 
 

@@ -33,7 +33,9 @@ def _paired(top: dict[str, Any], bottom: dict[str, Any]) -> dict[str, Any]:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def _verdict(ok: bool | None) -> str:
+def _verdict(ok: bool | str | None) -> str:
+    if isinstance(ok, str):
+        return ok
     return "not measured" if ok is None else ("**met**" if ok else "**missed**")
 
 
@@ -126,7 +128,7 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
             f"load {load[0]} → {load[1]}"
         )
     add("")
-    add("Reproduce: `make bench` (quick mode: N=2000 dispatch tasks, 10k chunks, 5k entities;")
+    add("Reproduce: `make bench` (quick mode: N=5000 dispatch tasks, 10k chunks, 5k entities;")
     add("about 10 minutes on these 2 shared cores, most of it RQ's forking worker) or")
     add("`make bench BENCH_ARGS=--full` (N=5000 tasks, 100k chunks — loading them alone takes")
     add("~5 minutes — 20k entities, 172 documents, MiniLM on all of them: most of an hour).")
@@ -140,17 +142,29 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
 
 
 def _targets(add: Any, sc: dict[str, Any]) -> None:
-    rows: list[tuple[str, str, bool | None]] = []
+    rows: list[tuple[str, str, bool | str | None]] = []
     d = sc.get("dispatch")
     if d:
-        r = d["ratios"]["aibox/celery"]
+        same = "celery-same" if "aibox/celery-same" in d["ratios"] else "celery"
+        r = d["ratios"][f"aibox/{same}"]
         rows.append(
             (
-                "Dispatch: aibox ≥ 0.85× bare Celery (same settings)",
+                "Dispatch: aibox ≥ 0.85× bare Celery with the same settings"
+                + (" (aibox's Celery settings)" if same == "celery-same" else ""),
                 f"{_s(r, 2)}×",
                 r["median"] >= 0.85,
             )
         )
+        if same == "celery-same":
+            r = d["ratios"]["aibox/celery"]
+            rows.append(
+                (
+                    "Context, no target: aibox ÷ bare Celery without events and STARTED "
+                    "tracking (Celery's defaults)",
+                    f"{_s(r, 2)}×",
+                    "context",
+                )
+            )
         r = d["ratios"]["aibox/rq-fork"]
         rows.append(
             ("Dispatch: aibox ≥ 3× RQ's default (forking) worker", f"{_s(r, 2)}×", r["median"] >= 3)
@@ -262,10 +276,15 @@ def _dispatch(add: Any, d: dict[str, Any]) -> None:
         if variant in rates:
             ratio = _paired(rates[variant], rates["celery"])
             add(f"- {d['labels'][variant]} ÷ bare Celery, same rounds: {_s(ratio, 2)}×")
-    if "aibox-lean" in rates:
+    if "celery-same" in rates:
         add("")
-        add("`aibox-lean` is aibox with the configuration proposed under *Findings* (not applied")
-        add("to aibox in this change): the after-fix figure for the 0.85× target.")
+        add("The two bare Celery rows differ only in Celery settings: task events (`task-sent`,")
+        add("`-received`, `-started`, `-succeeded`: one PUBLISH each), STARTED tracking and")
+        add("extended results (a GET and a SET+PUBLISH more per task). Issue #2 requires them")
+        add("(Flower, the monitoring API and `celery_state` read them), so aibox keeps them and")
+        add("the target compares it with bare Celery on those same settings; the gap between")
+        add("that row and aibox is aibox's own code (job registry, signals, duration metrics,")
+        add("lease step). The diagnostic `aibox-…` rows, when run, switch parts off one at a time.")
     add("")
     bars = [(d["labels"][k], d["tasks_per_s"][k]) for k in d["labels"]]
     path = _plot_bars("dispatch", "Dispatch: no-op tasks/s", "tasks/s", bars, log=True)

@@ -3,7 +3,7 @@
 ``BENCH_AIBOX_VARIANT`` picks what is off: ``noevents`` (Celery task events: the worker's
 received/started/succeeded events and the publisher's sent event), ``noregistry`` (the job
 registry's signal handlers), ``nostarted`` (``task_track_started`` and ``result_extended``),
-``lean`` (events and STARTED tracking both off: the fix proposed in bench/notes.md).
+``lean`` (events and STARTED tracking both off: what issue #2's required settings cost).
 Diagnostics only: aibox itself always runs with everything on.
 """
 
@@ -29,8 +29,7 @@ elif VARIANT == "noregistry":
 elif VARIANT == "nostarted":
     app.conf.update(task_track_started=False, result_extended=False)
 elif VARIANT == "lean":
-    # The proposed configuration: no task events unless Flower turns them on at run time
-    # (it sends enable_events itself), no STARTED/extended results (the registry has them).
+    # No task events, no STARTED/extended results: what those required settings cost.
     app.conf.update(
         worker_send_task_events=False,
         task_send_sent_event=False,
