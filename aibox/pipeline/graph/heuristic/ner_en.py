@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, compress
 
 from aibox.pipeline.graph.heuristic import lexicon as lx
 from aibox.pipeline.graph.heuristic.spans import (
@@ -25,50 +26,46 @@ from aibox.pipeline.graph.heuristic.spans import (
 )
 
 # Words (any script's letters: José, Zürich), dotted acronyms (U.S.), or one other character.
-_TOKEN = re.compile(r"(?:[^\W\d_]\.){2,}|[^\W_]+(?:['’][^\W\d_]{2,})?(?:-[^\W_]+)*|\S")
+# The whole pattern is one group, so that split() keeps the tokens: [gap, token, gap, …, gap].
+_TOKEN = re.compile(r"((?:[^\W\d_]\.){2,}|[^\W_]+(?:['’][^\W\d_]{2,})?(?:-[^\W_]+)*|\S)")
 _ABBREVIATIONS = frozenset({"inc", "corp", "ltd", "co", "jr", "sr", "st", "mr", "mrs", "ms", "dr"})
 # Titles that end one name and start a person's inside a capitalised run ("Apple CEO Tim Cook").
 _SPLITTING_TITLES = lx.PERSON_TITLES_EN - {"sir", "dame", "lord", "lady", "king", "queen", "prince"}
+# "of" joins a name whose last word is one of these to the next ("Bank of America").
+_OF_HEADS = lx.ORG_HEADS_EN | lx.LOCATION_HEADS_EN
+# "and" joins two names when the run after it ends with one of these ("… and Melinda Gates
+# Foundation").
+_AND_TAILS = lx.CORPORATE_FORMS_EN | lx.ORG_SUFFIXES_EN
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    text: str
+# Not frozen: a frozen dataclass costs ~4x as much to build, and these two are built in bulk.
+@dataclass(slots=True)
+class _Tokens:
+    """A sentence's tokens as parallel lists, index by index.
+
+    One object per sentence rather than one per token: building a token object and asking it
+    for its capitalisation was most of the time this module took on real text.
+    """
+
+    texts: list[str]
+    starts: list[int]
+    ends: list[int]
+    caps: list[bool]  # see _capitalised
+
+    def low(self, index: int) -> str:
+        return self.texts[index].lower()
+
+
+@dataclass(slots=True)
+class _Name:
+    words: list[str]  # as written
+    key: str  # the words in lower case, joined by spaces
     start: int
     end: int
-
-    @property
-    def low(self) -> str:
-        return self.text.lower()
-
-    @property
-    def cap(self) -> bool:
-        """Capitalised, or a brand with an inner capital (iPhone); never Han characters."""
-        return self.text[0].isupper() or (
-            self.text[0].isalpha() and any(char.isupper() for char in self.text)
-        )
-
-    @property
-    def name_like(self) -> bool:
-        """A word a personal name is made of: Tim, José, McDonald, or an initial (F.)."""
-        text = self.text
-        if len(text) == 2 and text[1] == ".":
-            return text[0].isupper()
-        uppers = sum(char.isupper() for char in text)
-        return text.isalpha() and text[0].isupper() and uppers <= 2 and uppers < len(text)
-
-
-@dataclass(frozen=True, slots=True)
-class _Name:
-    words: list[_Token]
     titled: bool  # a person title came right before
     initial: bool  # a single word starting its sentence
     before: str  # the word before the name, lower case
     after: str  # the word after the name, lower case
-
-    @property
-    def key(self) -> str:
-        return " ".join(word.low for word in self.words)
 
 
 def find_entities(sentences: Sequence[str]) -> list[list[Span]]:
@@ -76,7 +73,9 @@ def find_entities(sentences: Sequence[str]) -> list[list[Span]]:
     names = [_names(_tokens(sentence)) for sentence in sentences]
     mid_sentence = {name.key for found in names for name in found if not name.initial}
     # "Jobs" opening a sentence is kept when "Steve Jobs" appears in the file.
-    mid_sentence |= {name.words[-1].low for found in names for name in found if len(name.words) > 1}
+    mid_sentence |= {
+        name.words[-1].lower() for found in names for name in found if len(name.words) > 1
+    }
     result: list[list[Span]] = []
     for found in names:
         spans = []
@@ -84,90 +83,121 @@ def find_entities(sentences: Sequence[str]) -> list[list[Span]]:
             if name.initial and name.key not in mid_sentence and not _vouched(name):
                 continue
             kind, strength = _classify(name)
-            spans.append(Span(name.words[0].start, name.words[-1].end, kind, strength))
+            spans.append(Span(name.start, name.end, kind, strength))
         result.append(spans)
     return result
 
 
-def _tokens(sentence: str) -> list[_Token]:
-    tokens: list[_Token] = []
-    for match in _TOKEN.finditer(sentence):
-        text, start = match.group(), match.start()
-        if match.group() == "." and tokens and tokens[-1].end == start:
-            last = tokens[-1]
-            if last.low in _ABBREVIATIONS or (len(last.text) == 1 and last.text.isupper()):
-                tokens[-1] = _Token(last.text + ".", last.start, match.end())
-                continue
+def _tokens(sentence: str) -> _Tokens:
+    pieces = _TOKEN.split(sentence)
+    # The pieces concatenate to the sentence, so running sums of their lengths are the offsets.
+    bounds = list(accumulate(map(len, pieces)))
+    texts, starts, ends = pieces[1::2], bounds[0:-1:2], bounds[1::2]
+    if "-" in sentence:
+        _cut_hyphenated(texts, starts, ends)
+    _attach_full_stops(texts, starts, ends)
+    # islower() is a quick "no" for the commonest token, a lower-case word (no capital at all).
+    caps = [not text.islower() and _capitalised(text) for text in texts]
+    return _Tokens(texts, starts, ends, caps)
+
+
+def _cut_hyphenated(texts: list[str], starts: list[int], ends: list[int]) -> None:
+    """Cut "Cupertino-based" before its first lower-case part: the name is the head only."""
+    for index in reversed([i for i, text in enumerate(texts) if "-" in text]):
+        text = texts[index]
         parts = text.split("-")
-        if len(parts) > 1 and text.lower() not in lx.PERSON_TITLES_EN and parts[0][:1].isupper():
-            # "Cupertino-based": the name is the capitalised head only.
-            keep = next((i for i, part in enumerate(parts) if part[:1].islower()), len(parts))
-            head = "-".join(parts[:keep])
-            if keep < len(parts):
-                tokens.append(_Token(head, start, start + len(head)))
-                tokens.append(_Token(text[len(head) :], start + len(head), match.end()))
-                continue
-        tokens.append(_Token(text, start, match.end()))
-    return tokens
+        if text.lower() in lx.PERSON_TITLES_EN or not parts[0][:1].isupper():
+            continue
+        keep = next((i for i, part in enumerate(parts) if part[:1].islower()), len(parts))
+        if keep < len(parts):
+            head = len("-".join(parts[:keep]))
+            texts[index : index + 1] = [text[:head], text[head:]]
+            starts.insert(index + 1, starts[index] + head)
+            ends.insert(index, starts[index] + head)
 
 
-def _joins(tokens: list[_Token], first: int, last: int, link: int) -> bool:
+def _attach_full_stops(texts: list[str], starts: list[int], ends: list[int]) -> None:
+    """Join a full stop to the abbreviation or initial it touches: "Inc.", "Mr.", "F."."""
+    # From the end, so that the indices still to visit stay valid. A word that already took a
+    # full stop never takes a second one ("F.." is "F." and "."), so the order changes nothing.
+    for index in reversed([i for i, text in enumerate(texts) if text == "."]):
+        if index == 0 or ends[index - 1] != starts[index]:
+            continue
+        last = texts[index - 1]
+        if last.lower() in _ABBREVIATIONS or (len(last) == 1 and last.isupper()):
+            texts[index - 1 : index + 1] = [last + "."]
+            ends[index - 1 : index + 1] = [ends[index]]
+            del starts[index]
+
+
+def _capitalised(text: str) -> bool:
+    """Capitalised, or a brand with an inner capital (iPhone); never Han characters."""
+    return text[0].isupper() or (text[0].isalpha() and any(char.isupper() for char in text))
+
+
+def _name_like(text: str) -> bool:
+    """A word a personal name is made of: Tim, José, McDonald, or an initial (F.)."""
+    if len(text) == 2 and text[1] == ".":
+        return text[0].isupper()
+    uppers = sum(char.isupper() for char in text)
+    return text.isalpha() and text[0].isupper() and uppers <= 2 and uppers < len(text)
+
+
+def _joins(tokens: _Tokens, first: int, last: int, link: int) -> bool:
     """True when the lower-case word at ``link`` joins the name ``first..last`` to the next."""
-    if link + 1 >= len(tokens) or not tokens[link + 1].cap:
+    caps = tokens.caps
+    if link + 1 >= len(caps) or not caps[link + 1]:
         return False
-    word = tokens[link].low
+    word = tokens.low(link)
     if word in lx.PARTICLES_EN or word == "&":
         return True
     if word == "of":
-        return tokens[last].low in lx.ORG_HEADS_EN | lx.LOCATION_HEADS_EN
+        return tokens.low(last) in _OF_HEADS
     if word != "and" or last - first > 1:
         return False
     end = link + 1
-    while end + 1 < len(tokens) and tokens[end + 1].cap:
+    while end + 1 < len(caps) and caps[end + 1]:
         end += 1
-    return tokens[end].low.rstrip(".") in lx.CORPORATE_FORMS_EN | lx.ORG_SUFFIXES_EN
+    return tokens.low(end).rstrip(".") in _AND_TAILS
 
 
-def _runs(tokens: list[_Token]) -> list[tuple[int, int]]:
+def _runs(tokens: _Tokens) -> list[tuple[int, int]]:
+    caps = tokens.caps
     runs = []
-    index = 0
-    while index < len(tokens):
-        if not tokens[index].cap:
-            index += 1
+    last = -1
+    for first in compress(range(len(caps)), caps):  # the capitalised tokens' indices
+        if first <= last:  # inside the run before
             continue
-        last = index
-        while last + 1 < len(tokens):
-            if tokens[last + 1].cap:
+        last = first
+        while last + 1 < len(caps):
+            if caps[last + 1]:
                 last += 1
-            elif _joins(tokens, index, last, last + 1):
+            elif _joins(tokens, first, last, last + 1):
                 last += 2
             else:
                 break
-        runs.append((index, last))
-        index = last + 1
+        runs.append((first, last))
     return runs
 
 
-def _names(tokens: list[_Token]) -> list[_Name]:
+def _names(tokens: _Tokens) -> list[_Name]:
     names = []
-    first_word = next((i for i, t in enumerate(tokens) if t.text[0].isalnum()), -1)
+    first_word = next((i for i, text in enumerate(tokens.texts) if text[0].isalnum()), -1)
     for first, last in _runs(tokens):
         titled = False
         start = first
-        for index in range(first, last + 1):
-            if tokens[index].low in _SPLITTING_TITLES and index > start:
+        for index in range(first + 1, last + 1):
+            if tokens.low(index) in _SPLITTING_TITLES:
                 names.extend(_make(tokens, start, index - 1, titled, first_word))
                 start, titled = index, False
         names.extend(_make(tokens, start, last, titled, first_word))
     return names
 
 
-def _make(
-    tokens: list[_Token], first: int, last: int, titled: bool, first_word: int
-) -> list[_Name]:
+def _make(tokens: _Tokens, first: int, last: int, titled: bool, first_word: int) -> list[_Name]:
     stripped = first
     while stripped <= last:
-        word = tokens[stripped].low
+        word = tokens.low(stripped)
         is_title = word.rstrip(".") in lx.PERSON_TITLES_EN
         if not is_title and word not in lx.STOPWORDS_EN:
             break
@@ -177,17 +207,19 @@ def _make(
         stripped += 1
     if stripped > last:
         return []
-    words = tokens[stripped : last + 1]
-    before = tokens[stripped - 1].low if stripped > 0 else ""
-    after = tokens[last + 1].low if last + 1 < len(tokens) else ""
+    words = tokens.texts[stripped : last + 1]
+    key = " ".join(word.lower() for word in words)
+    before = tokens.low(stripped - 1) if stripped > 0 else ""
+    after = tokens.low(last + 1) if last + 1 < len(tokens.texts) else ""
     titled = titled or before in lx.PERSON_TITLES_EN
     initial = stripped == first_word and len(words) == 1
-    return [_Name(words, titled, initial, before, after)]
+    start, end = tokens.starts[stripped], tokens.ends[last]
+    return [_Name(words, key, start, end, titled, initial, before, after)]
 
 
 def _vouched(name: _Name) -> bool:
     """True when a rule keeps a lone sentence-initial word that recurs nowhere else."""
-    word = name.words[0].text
+    word = name.words[0]
     if _known_type(name) is not None or name.key in lx.ORGS_EN:
         return True
     if any(char.isupper() for char in word[1:]):  # GitHub, IBM
@@ -209,7 +241,7 @@ def _classify(name: _Name) -> tuple[str, int]:
     known = _known_type(name)
     if known is not None:
         return known, RULED
-    words = [word.low.rstrip(".") for word in name.words]
+    words = [word.lower().rstrip(".") for word in name.words]
     if words[-1] in lx.ORG_SUFFIXES_EN or words[-1] in lx.CORPORATE_FORMS_EN:
         return ORGANIZATION, RULED
     if "of" in words[1:]:
@@ -230,11 +262,11 @@ def _classify(name: _Name) -> tuple[str, int]:
     return MISC, GUESS
 
 
-def _looks_like_person(words: list[_Token]) -> bool:
+def _looks_like_person(words: list[str]) -> bool:
     """Two or three name-like words, particles aside: Tim Cook, Charles de Gaulle."""
-    if sum(word.low not in lx.PARTICLES_EN for word in words) > 3:
+    if sum(word.lower() not in lx.PARTICLES_EN for word in words) > 3:
         return False
     ends = (words[0], words[-1])
-    if not all(word.name_like and not word.text.endswith(".") for word in ends):
+    if not all(_name_like(word) and not word.endswith(".") for word in ends):
         return False
-    return all(word.name_like or word.low in lx.PARTICLES_EN for word in words[1:-1])
+    return all(_name_like(word) or word.lower() in lx.PARTICLES_EN for word in words[1:-1])
