@@ -70,7 +70,7 @@ class _Name:
 
 def find_entities(sentences: Sequence[str]) -> list[list[Span]]:
     """Return entity spans for each of a file's English sentences, offsets per sentence."""
-    names = [_names(_tokens(sentence)) for sentence in sentences]
+    names = [_sentence_names(sentence) for sentence in sentences]
     mid_sentence = {name.key for found in names for name in found if not name.initial}
     # "Jobs" opening a sentence is kept when "Steve Jobs" appears in the file.
     mid_sentence |= {
@@ -86,6 +86,12 @@ def find_entities(sentences: Sequence[str]) -> list[list[Span]]:
             spans.append(Span(name.start, name.end, kind, strength))
         result.append(spans)
     return result
+
+
+def _sentence_names(sentence: str) -> list[_Name]:
+    if sentence.islower():  # no capital letter at all (a code line, say): no name, no tokens
+        return []
+    return _names(_tokens(sentence))
 
 
 def _tokens(sentence: str) -> _Tokens:
@@ -208,7 +214,7 @@ def _make(tokens: _Tokens, first: int, last: int, titled: bool, first_word: int)
     if stripped > last:
         return []
     words = tokens.texts[stripped : last + 1]
-    key = " ".join(word.lower() for word in words)
+    key = " ".join(map(str.lower, words))
     before = tokens.low(stripped - 1) if stripped > 0 else ""
     after = tokens.low(last + 1) if last + 1 < len(tokens.texts) else ""
     titled = titled or before in lx.PERSON_TITLES_EN
