@@ -30,12 +30,16 @@ TERMINAL_STATES: frozenset[str] = frozenset({"finished", "failed", "revoked"})
 
 # KEYS: the job's hash, the new state's set, the other states' sets, and last, if ARGV[6] is
 # "1", the file's job set. ARGV: job id, now, retention (s), "1" to trim the state's set of
-# entries older than the retention, "1" to set created_at if unset, "1" when the file's job
-# set is given, then the hash's field/value pairs.
+# entries older than the retention, the record mode, "1" when the file's job set is given,
+# then the hash's field/value pairs. Record modes: "new" (a publish: sets created_at unless
+# set), "any" (creates the record if missing), "known" (does nothing, returns 0, for a job
+# the registry does not know: expired, or its file deleted meanwhile — an outcome alone would
+# leave a record without its task).
 _TRANSITION = """
 local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
 local with_file = ARGV[6] == '1'
-if ARGV[5] == '1' then redis.call('HSETNX', job, 'created_at', now) end
+if ARGV[5] == 'known' and redis.call('EXISTS', job) == 0 then return 0 end
+if ARGV[5] == 'new' then redis.call('HSETNX', job, 'created_at', now) end
 redis.call('HSET', job, unpack(ARGV, 7))
 redis.call('EXPIRE', job, keep)
 for i = 3, #KEYS - (with_file and 1 or 0) do redis.call('ZREM', KEYS[i], id) end
@@ -45,6 +49,14 @@ if with_file then
     redis.call('SADD', KEYS[#KEYS], id)
     redis.call('EXPIRE', KEYS[#KEYS], keep)
 end
+return 1
+"""
+
+# KEYS: the job's hash; ARGV: the error. Counts a retry of a job the registry knows.
+_RETRYING = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'retries', 1)
+redis.call('HSET', KEYS[1], 'error', ARGV[1])
 return 1
 """
 
@@ -83,6 +95,7 @@ class JobRegistry:
         self.client = client
         self.retention_s = retention_s
         self._transition_script = client.register_script(_TRANSITION)
+        self._retrying_script = client.register_script(_RETRYING)
 
     def published(
         self,
@@ -102,14 +115,14 @@ class JobRegistry:
             fields["args"] = json.dumps(list(args or ()), ensure_ascii=False, default=str)
             fields["kwargs"] = json.dumps(kwargs or {}, ensure_ascii=False, default=str)
         self._transition(
-            self.client, job_id, queue, "queued", now, fields, created=True, file_id=file_id
+            self.client, job_id, queue, "queued", now, fields, mode="new", file_id=file_id
         )
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
         """Record that a worker began executing the job."""
         now = time.time()
         fields = {"task": task, "started_at": now, "worker": worker, "ended_at": None}
-        self._run(job_id, queue, "started", now, fields)
+        self._transition(self.client, job_id, queue, "started", now, fields, mode="any")
 
     def finished(self, job_id: str, *, queue: str) -> None:
         """Record that the job succeeded (a retried job's last error and traceback go)."""
@@ -130,10 +143,7 @@ class JobRegistry:
 
     def retrying(self, job_id: str, *, error: str) -> None:
         """Count a retry; the republished message has already put the job back in queued."""
-        pipe = self.client.pipeline(transaction=True)
-        pipe.hincrby(keys.job(job_id), "retries", 1)
-        pipe.hset(keys.job(job_id), "error", error)
-        pipe.execute()
+        self._retrying_script(keys=[keys.job(job_id)], args=[error])
 
     def requeue(self, job_id: str) -> JobRecord | None:
         """Move a failed job back to queued for a retry under its own id; None if not failed."""
@@ -272,7 +282,7 @@ class JobRegistry:
         now: float,
         fields: dict[str, Any],
         *,
-        created: bool = False,
+        mode: Literal["new", "any", "known"] = "known",
         file_id: str | None = None,
     ) -> None:
         """Move the job to ``state`` (one EVALSHA, or queued on ``client`` if a pipeline)."""
@@ -287,7 +297,7 @@ class JobRegistry:
             repr(now),
             self.retention_s,
             "1" if state in TERMINAL_STATES else "0",
-            "1" if created else "0",
+            mode,
             "1" if file_id else "0",
         ]
         for field, value in values.items():

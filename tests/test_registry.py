@@ -63,3 +63,24 @@ def test_records_expire_and_old_terminal_entries_are_trimmed(redis_client: redis
     registry.finished("j2", queue="q")
     assert registry.job_ids("q", "finished") == ["j2"]
     assert 0 < redis_client.ttl(keys.job("j2")) <= 100
+
+
+def test_an_outcome_of_a_forgotten_job_writes_nothing(redis_client: redis.Redis) -> None:
+    """A job that ends after its record went (file deleted, retention) leaves no half record."""
+    registry = JobRegistry(redis_client, retention_s=3600)
+    registry.published("gone", task="t", queue="q", file_id=None, user_id=None)
+    registry.started("gone", queue="q", task="t", worker="w@h")
+    redis_client.delete(keys.job("gone"))
+    registry.failed("gone", queue="q", error="FileNotFoundInStoreError: deleted", traceback=None)
+    registry.retrying("gone", error="boom")
+    registry.finished("gone", queue="q")
+    registry.revoked("gone", queue="q")
+    assert not redis_client.exists(keys.job("gone"))
+    assert registry.get("gone") is None
+    assert registry.count("q", "failed") == registry.count("q", "finished") == 0
+    # A start carries the task's name, so it may create the record (a job published by a
+    # producer without aibox's publish hook).
+    registry.started("foreign", queue="q", task="t", worker="w@h")
+    record = registry.get("foreign")
+    assert record is not None
+    assert (record.task, record.state) == ("t", "started")
