@@ -41,7 +41,7 @@ _AND_TAILS = lx.CORPORATE_FORMS_EN | lx.ORG_SUFFIXES_EN
 # Not frozen: a frozen dataclass costs ~4x as much to build, and these two are built in bulk.
 @dataclass(slots=True)
 class _Tokens:
-    """A sentence's tokens as parallel lists, index by index.
+    """A sentence's tokens as parallel lists: token i is texts[i], at starts[i]:ends[i].
 
     One object per sentence rather than one per token: building a token object and asking it
     for its capitalisation was most of the time this module took on real text.
