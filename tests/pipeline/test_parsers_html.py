@@ -10,6 +10,7 @@ import pytest
 from aibox.errors import EmptyDocumentError, UnreadableFileError
 from aibox.pipeline.parsers import parse_bytes
 from aibox.pipeline.parsers.html import MAX_DEPTH
+from aibox.pipeline.parsers.html_markup import limit_markup
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "data" / "docs"
 
@@ -168,3 +169,12 @@ def test_binary_html_is_unreadable() -> None:
 def test_page_without_visible_text_is_empty(html: bytes) -> None:
     with pytest.raises(EmptyDocumentError, match=r"^HTML page contains no visible text$"):
         parse_bytes(html, "html")
+
+
+def test_unclosed_tag_with_a_huge_name_is_scanned_once() -> None:
+    # Enough tags for the depth guard to look at them all, then "<a" and a megabyte of letters
+    # with no ">". A tag pattern that backtracks over the name rescans the rest of the markup
+    # for every letter: about an hour here, so pytest's timeout fails it.
+    markup = "<p>x</p>" * 2000 + "<a" + "b" * 1_000_000
+    assert limit_markup(markup) == markup
+    assert parse_bytes(markup.encode(), "html").text == "\n\n".join(["x"] * 2000)

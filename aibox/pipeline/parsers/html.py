@@ -36,6 +36,11 @@ _PARAGRAPH_TAGS = frozenset(
 _LINE_TAGS = frozenset("div li tr dt dd caption figcaption summary legend br".split())
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _CELL_TAGS = frozenset({"td", "th"})
+# Newlines owed after entering or leaving a block element.
+_BREAKS = dict.fromkeys(_LINE_TAGS, 1) | dict.fromkeys(_PARAGRAPH_TAGS | _HEADING_TAGS, 2)
+# Every tag the text builder acts on; entering or leaving any other element (span, a, em...)
+# changes nothing.
+_STRUCTURAL_TAGS = _CELL_TAGS | _HEADING_TAGS | frozenset(_BREAKS)
 
 _WHITESPACE = re.compile(r"\s+")
 # <meta charset=...>, <meta http-equiv content="...; charset=...">, or an XML declaration.
@@ -83,26 +88,36 @@ def _decode(data: bytes) -> tuple[str, str]:
 
 def _walk(root: LexborNode, out: _TextBuilder) -> None:
     """Feed the text under ``root`` to ``out`` in document order, without recursion."""
-    stack: list[tuple[LexborNode, bool]] = [(root, False)]
-    while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            out.close(node.tag or "")
-        elif node.is_text_node:
+    # The elements entered and not yet left: each one's tag, and the sibling that follows it.
+    entered: list[tuple[str, LexborNode | None]] = []
+    node: LexborNode | None = root
+    while True:
+        if node is None:  # the last child of the innermost entered element is done
+            if not entered:
+                return
+            tag, node = entered.pop()
+            out.close(tag)
+            continue
+        following = node.next if entered else None  # the root's siblings are not under it
+        if node.is_text_node:
             out.text(node.text_content or "")
-        elif node.is_element_node and not _skipped(node, out.article_depth > 0):
-            out.open(node.tag or "")
-            stack.append((node, True))
-            children = list(node.iter(include_text=True))
-            stack.extend((child, False) for child in reversed(children))
+        elif node.is_element_node:
+            tag = node.tag or ""
+            if not _skipped(tag, node, out.article_depth > 0):
+                out.open(tag)
+                entered.append((tag, following))
+                node = node.first_child
+                continue
+        node = following
 
 
-def _skipped(node: LexborNode, in_article: bool) -> bool:
+def _skipped(tag: str, node: LexborNode, in_article: bool) -> bool:
     """True for elements whose text is not content: scripts, navigation, page chrome."""
-    tag = node.tag or ""
     if tag in _SKIPPED_TAGS or (tag in _PAGE_CHROME_TAGS and not in_article):
         return True
     attributes = node.attributes
+    if not attributes:
+        return False
     if "hidden" in attributes or attributes.get("aria-hidden") == "true":
         return True
     if (attributes.get("role") or "").lower() in _SKIPPED_ROLES:
@@ -129,6 +144,8 @@ class _TextBuilder:
 
     def open(self, tag: str) -> None:
         """Enter an element."""
+        if tag not in _STRUCTURAL_TAGS:
+            return
         if tag in _CELL_TAGS:
             if self._cell_depth == 0:
                 self._pending_cell = self._row_has_text
@@ -148,6 +165,8 @@ class _TextBuilder:
 
     def close(self, tag: str) -> None:
         """Leave an element."""
+        if tag not in _STRUCTURAL_TAGS:
+            return
         if tag in _CELL_TAGS:
             self._cell_depth -= 1
             self._pending_space = True
@@ -170,6 +189,9 @@ class _TextBuilder:
             if raw:
                 self._emit(raw)
             return
+        if raw.isspace():  # the same characters as the regex's \s: the common case, quicker
+            self._pending_space = True
+            return
         collapsed = _WHITESPACE.sub(" ", raw)
         if collapsed[:1] == " ":
             self._pending_space = True
@@ -179,7 +201,7 @@ class _TextBuilder:
             self._pending_space = collapsed[-1:] == " "
 
     def _block_break(self, tag: str) -> None:
-        newlines = 2 if tag in _PARAGRAPH_TAGS or tag in _HEADING_TAGS else int(tag in _LINE_TAGS)
+        newlines = _BREAKS.get(tag, 0)
         if not newlines:
             return
         if self._cell_depth:

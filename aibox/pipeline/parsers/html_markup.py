@@ -16,7 +16,6 @@ import re
 MAX_DEPTH = 1000
 MAX_ATTRIBUTES = 1000
 
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)[^<>]*>")
 _VOID_TAGS = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
@@ -24,6 +23,14 @@ _VOID_TAGS = frozenset(
 _IMPLIED_END_TAGS = frozenset(
     "p li dt dd tr td th option optgroup thead tbody tfoot colgroup caption rb rt rp html head "
     "body".split()
+)
+_UNCOUNTED_NAMES = "|".join(sorted(_VOID_TAGS | _IMPLIED_END_TAGS))
+# A start or end tag that opens or closes a level of nesting: its name (any case) is not one of
+# the above, and it does not end in "/>". Group 1 is "/" for an end tag. Tags left out never
+# change the depth, so matching only these finds the same tags at the same places.
+_NESTING_TAG = re.compile(
+    rf"<(/?)(?!(?i:{_UNCOUNTED_NAMES})(?![A-Za-z0-9-]))[A-Za-z][A-Za-z0-9-]*+[^<>]*+(?<!/)>",
+    re.ASCII,
 )
 
 # A start tag as lexbor's tokenizer sees it: up to the first ">" outside a quoted attribute
@@ -76,31 +83,28 @@ def _attributes_end(tag: str) -> int | None:
 
 def _limit_depth(markup: str) -> str:
     """Drop the tags nested deeper than MAX_DEPTH, keeping their text."""
-    if markup.count("<") <= MAX_DEPTH:
-        return markup
-    depth = deepest = 0
-    for match in _TAG.finditer(markup):
-        if _counts(match):
-            depth = max(depth - 1, 0) if match.group(1) else depth + 1
-            deepest = max(deepest, depth)
-    if deepest <= MAX_DEPTH:
+    if markup.count("<") <= MAX_DEPTH or _deepest(markup) <= MAX_DEPTH:
         return markup
     depth = 0
 
     def drop_deep(match: re.Match[str]) -> str:
         nonlocal depth
-        if not _counts(match):
-            return match.group(0)
         if match.group(1):
             depth = max(depth - 1, 0)
             return match.group(0) if depth < MAX_DEPTH else " "
         depth += 1
         return match.group(0) if depth <= MAX_DEPTH else " "
 
-    return _TAG.sub(drop_deep, markup)
+    return _NESTING_TAG.sub(drop_deep, markup)
 
 
-def _counts(match: re.Match[str]) -> bool:
-    """True for tags that open or close a level of nesting."""
-    name = match.group(2).lower()
-    return not (name in _VOID_TAGS or name in _IMPLIED_END_TAGS or match.group(0).endswith("/>"))
+def _deepest(markup: str) -> int:
+    """How deep the nesting tags of ``markup`` go; a stray end tag at depth 0 is ignored."""
+    depth = deepest = 0
+    for end in _NESTING_TAG.findall(markup):
+        if end:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
