@@ -189,16 +189,13 @@ class _TextBuilder:
             if raw:
                 self._emit(raw)
             return
-        if raw.isspace():  # the same characters as the regex's \s: the common case, quicker
+        # str.split() and str.isspace() take the same characters for whitespace as \s does.
+        if raw[:1].isspace():
             self._pending_space = True
-            return
-        collapsed = _WHITESPACE.sub(" ", raw)
-        if collapsed[:1] == " ":
-            self._pending_space = True
-        content = collapsed.strip(" ")
+        content = " ".join(raw.split())
         if content:
             self._emit(content)
-            self._pending_space = collapsed[-1:] == " "
+            self._pending_space = raw[-1:].isspace()
 
     def _block_break(self, tag: str) -> None:
         newlines = _BREAKS.get(tag, 0)
