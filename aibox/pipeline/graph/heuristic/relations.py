@@ -16,6 +16,7 @@ linear.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -74,17 +75,36 @@ def extract_relations(
         for pair in found:
             a, b = pair.keys
             pmi = math.log(pair_counts[a, b] * total / (entity_counts[a] * entity_counts[b]))
-            relation = _relation(sentence, pair, types, pmi, _npmi(pmi, pair_counts[a, b], total))
-            typed = triggers.classify_relation(relation) is not None
+            typed = _typed(sentence, pair, types)
             if pmi > 0 or typed:
                 rank = (not typed, -pmi, pair.gap, pair.first.start, pair.second.start)
-                scored.append((rank, pair, relation))
+                scored.append((rank, pair, pmi))
         scored.sort(key=lambda item: item[0])
         kept = sorted(
             scored[:MAX_PAIRS_PER_SENTENCE], key=lambda i: (i[1].first.start, i[1].second.start)
         )
-        relations.extend(relation for _, _, relation in kept)
+        for _, pair, pmi in kept:
+            npmi = _npmi(pmi, pair_counts[pair.keys], total)
+            relations.append(_relation(sentence, pair, types, pmi, npmi))
     return relations
+
+
+def _typed(sentence: _Sentence, pair: _Pair, types: dict[str, str]) -> bool:
+    """Whether RT will type the pair (what ``triggers.classify_relation`` says of its relation)."""
+    first, second = pair.first, pair.second
+    found = triggers.classify(
+        sentence.text,
+        _span(sentence, first),
+        _span(sentence, second),
+        types.get(first.entity_key, ""),
+        types.get(second.entity_key, ""),
+    )
+    return found is not None
+
+
+def _span(sentence: _Sentence, mention: Mention) -> tuple[int, int]:
+    """The mention's offsets in the sentence (the relation's evidence)."""
+    return mention.start - sentence.start, mention.end - sentence.start
 
 
 def _npmi(pmi: float, together: int, total: int) -> float:
@@ -102,11 +122,14 @@ def _sentences(chunks: Sequence[Chunk], mentions: Sequence[Mention]) -> list[_Se
     sentences = []
     for chunk in sorted(chunks, key=lambda c: c.index):
         inside = sorted(by_chunk.get(chunk.index, []), key=lambda m: (m.start, m.end))
+        starts = [m.start for m in inside]
         for start, end in split_sentences(chunk.text):
             if (chunk.start + start, chunk.start + end) in seen:
                 continue
             seen.add((chunk.start + start, chunk.start + end))
-            found = [m for m in inside if start <= m.start and m.end <= end]
+            # Only the mentions starting within the sentence can lie inside it.
+            within = inside[bisect_left(starts, start) : bisect_right(starts, end)]
+            found = [m for m in within if m.end <= end]
             sentences.append(_Sentence(chunk.index, start, chunk.text[start:end], found))
     return sentences
 
@@ -120,9 +143,10 @@ def _pairs(sentence: _Sentence) -> list[_Pair]:
             if first.entity_key == second.entity_key or second.start < first.end:
                 continue
             pair = _Pair(first, second)
-            best = closest.get(pair.keys)
+            keys = pair.keys
+            best = closest.get(keys)
             if best is None or pair.gap < best.gap:
-                closest[pair.keys] = pair
+                closest[keys] = pair
     return list(closest.values())
 
 
@@ -138,8 +162,8 @@ def _relation(
         evidence=sentence.text,
         confidence=round(BASE_CONFIDENCE + ASSOCIATION_SHARE * max(0.0, npmi), 4),
         weight=round(pmi, 4),
-        source_span=(first.start - sentence.start, first.end - sentence.start),
-        target_span=(second.start - sentence.start, second.end - sentence.start),
+        source_span=_span(sentence, first),
+        target_span=_span(sentence, second),
         source_type=types.get(first.entity_key, ""),
         target_type=types.get(second.entity_key, ""),
     )
