@@ -6,7 +6,7 @@ hashing pipeline's own overhead, profiled) and queries. Every comparison alterna
 aibox over several rounds; medians, min–max and ratios go to ``bench/results/latest.json``,
 and ``BENCHMARKS.md`` with its plots is regenerated from that file.
 
-``python -m bench`` is quick mode (a few minutes on 2 cores); ``--full`` uses the issue's full
+``python -m bench`` is quick mode (about 12 minutes on 2 cores); ``--full`` uses the issue's full
 sizes; ``--only dispatch,queries`` reruns some scenarios and keeps the others' last results
 (each scenario records its own time and mode).
 """

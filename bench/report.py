@@ -129,7 +129,7 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
         )
     add("")
     add("Reproduce: `make bench` (quick mode: N=5000 dispatch tasks, 10k chunks, 5k entities;")
-    add("about 10 minutes on these 2 shared cores, most of it RQ's forking worker) or")
+    add("about 12 minutes on these 2 shared cores, most of it RQ's forking worker) or")
     add("`make bench BENCH_ARGS=--full` (N=5000 tasks, 100k chunks — loading them alone takes")
     add("~5 minutes — 20k entities, 172 documents, MiniLM on all of them: most of an hour).")
     add("`BENCH_ARGS=--dispatch-variants` adds the dispatch diagnostics to quick mode;")
@@ -275,12 +275,16 @@ def _dispatch(add: Any, d: dict[str, Any]) -> None:
     for variant in ("aibox-lean", "aibox-noevents", "aibox-noregistry", "aibox-nostarted"):
         if variant in rates:
             ratio = _paired(rates[variant], rates["celery"])
-            add(f"- {d['labels'][variant]} ÷ bare Celery, same rounds: {_s(ratio, 2)}×")
+            add(
+                f"- {d['labels'][variant]} ÷ bare Celery (pool/acks only), same rounds: "
+                f"{_s(ratio, 2)}×"
+            )
     if "celery-same" in rates:
         add("")
         add("The two bare Celery rows differ only in Celery settings: task events (`task-sent`,")
         add("`-received`, `-started`, `-succeeded`: one PUBLISH each), STARTED tracking and")
-        add("extended results (a GET and a SET+PUBLISH more per task). Issue #2 requires them")
+        add("extended results (one more result store per task, with arguments and worker in")
+        add("each; Celery's backend does a GET, then SETEX + PUBLISH). Issue #2 requires them")
         add("(Flower, the monitoring API and `celery_state` read them), so aibox keeps them and")
         add("the target compares it with bare Celery on those same settings; the gap between")
         add("that row and aibox is aibox's own code (job registry, signals, duration metrics,")
