@@ -128,18 +128,18 @@ class JobRegistry:
         """Record that the job succeeded (a retried job's last error and traceback go)."""
         now = time.time()
         fields = {"ended_at": now, "error": None, "traceback": None}
-        self._run(job_id, queue, "finished", now, fields)
+        self._transition(self.client, job_id, queue, "finished", now, fields)
 
     def failed(self, job_id: str, *, queue: str, error: str, traceback: str | None) -> None:
         """Record that the job failed for good, with its error and traceback."""
         now = time.time()
         fields = {"ended_at": now, "error": error, "traceback": traceback}
-        self._run(job_id, queue, "failed", now, fields)
+        self._transition(self.client, job_id, queue, "failed", now, fields)
 
     def revoked(self, job_id: str, *, queue: str) -> None:
         """Record that the job was revoked."""
         now = time.time()
-        self._run(job_id, queue, "revoked", now, {"ended_at": now})
+        self._transition(self.client, job_id, queue, "revoked", now, {"ended_at": now})
 
     def retrying(self, job_id: str, *, error: str) -> None:
         """Count a retry; the republished message has already put the job back in queued."""
@@ -267,11 +267,6 @@ class JobRegistry:
                     return record
                 except redis.WatchError:
                     continue
-
-    def _run(
-        self, job_id: str, queue: str, state: JobState, now: float, fields: dict[str, Any]
-    ) -> None:
-        self._transition(self.client, job_id, queue, state, now, fields)
 
     def _transition(
         self,

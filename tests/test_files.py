@@ -119,6 +119,20 @@ def commit(store: FileStore, staged: StagedUpload, policy: DuplicatePolicy | Non
     )
 
 
+def commit_concurrently(
+    store: FileStore, staged: list[StagedUpload], policy: DuplicatePolicy
+) -> list[Stored]:
+    """Commit every staged upload at once, one thread each, released together."""
+    barrier = threading.Barrier(len(staged))
+
+    def run(s: StagedUpload) -> Stored:
+        barrier.wait()
+        return commit(store, s, policy)
+
+    with ThreadPoolExecutor(len(staged)) as pool:
+        return list(pool.map(run, staged))
+
+
 def test_staged_bytes_are_hashed_and_land_at_the_id_path(
     redis_client: redis.Redis, tmp_path: Path
 ) -> None:
@@ -179,15 +193,7 @@ def test_concurrent_identical_uploads_make_one_file(
     redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     store = FileStore(redis_client, tmp_path)
-    staged = [stage(store, b"raced") for _ in range(8)]
-    barrier = threading.Barrier(len(staged))
-
-    def run(s: StagedUpload) -> Stored:
-        barrier.wait()
-        return commit(store, s, "reuse")
-
-    with ThreadPoolExecutor(len(staged)) as pool:
-        results = list(pool.map(run, staged))
+    results = commit_concurrently(store, [stage(store, b"raced") for _ in range(8)], "reuse")
     assert len({r.record.file_id for r in results}) == 1
     assert sum(not r.reused for r in results) == 1
     assert len(store.list_for_user("u1")) == 1
@@ -199,14 +205,7 @@ def test_concurrent_identical_versions_form_one_chain(
 ) -> None:
     store = FileStore(redis_client, tmp_path)
     staged = [stage(store, b"raced") for _ in range(8)]
-    barrier = threading.Barrier(len(staged))
-
-    def run(s: StagedUpload) -> Stored:
-        barrier.wait()
-        return commit(store, s, "new_version")
-
-    with ThreadPoolExecutor(len(staged)) as pool:
-        records = [r.record for r in pool.map(run, staged)]
+    records = [r.record for r in commit_concurrently(store, staged, "new_version")]
     # Each lost race is resolved against the winner's entry: versions 1..8, one chain.
     by_version = {r.version: r for r in records}
     assert sorted(by_version) == list(range(1, 9))
@@ -221,14 +220,7 @@ def test_different_contents_of_one_user_commit_concurrently(
 ) -> None:
     store = FileStore(redis_client, tmp_path)
     staged = [stage(store, f"doc {i}".encode()) for i in range(16)]
-    barrier = threading.Barrier(len(staged))
-
-    def run(s: StagedUpload) -> Stored:
-        barrier.wait()
-        return commit(store, s, "reuse")
-
-    with ThreadPoolExecutor(len(staged)) as pool:
-        results = list(pool.map(run, staged))
+    results = commit_concurrently(store, staged, "reuse")
     assert not any(r.reused for r in results)
     assert len(store.list_for_user("u1")) == 16
     assert redis_client.hlen(content_index_key("u1")) == 16

@@ -8,7 +8,8 @@ hop, not five.
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
@@ -31,6 +32,8 @@ from aibox.services import (
 )
 from aibox.settings import Settings, get_settings
 from aibox.status import StatusStore
+
+T = TypeVar("T")
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -76,31 +79,20 @@ def require_admin(user: CurrentUser) -> User:
 AdminUser = Annotated[User, Depends(require_admin)]
 
 
-async def _file_store() -> FileStore:
-    return file_store()
+def _provided(service: Callable[[], T]) -> Callable[[], Awaitable[T]]:
+    """``service`` (a cached getter) as an async dependency: no thread hop to hand it out."""
+
+    async def provide() -> T:
+        return service()
+
+    return provide
 
 
-async def _status_store() -> StatusStore:
-    return status_store()
-
-
-async def _job_registry() -> JobRegistry:
-    return job_registry()
-
-
-async def _chunk_store() -> ChunkStore:
-    return chunk_store()
-
-
-async def _graph_queries() -> GraphQueries:
-    return graph_queries()
-
-
-FilesDep = Annotated[FileStore, Depends(_file_store)]
-StatusDep = Annotated[StatusStore, Depends(_status_store)]
-RegistryDep = Annotated[JobRegistry, Depends(_job_registry)]
-ChunksDep = Annotated[ChunkStore, Depends(_chunk_store)]
-GraphDep = Annotated[GraphQueries, Depends(_graph_queries)]
+FilesDep = Annotated[FileStore, Depends(_provided(file_store))]
+StatusDep = Annotated[StatusStore, Depends(_provided(status_store))]
+RegistryDep = Annotated[JobRegistry, Depends(_provided(job_registry))]
+ChunksDep = Annotated[ChunkStore, Depends(_provided(chunk_store))]
+GraphDep = Annotated[GraphQueries, Depends(_provided(graph_queries))]
 
 
 def get_owned_file(file_id: str, user: CurrentUser, files: FilesDep) -> FileRecord:
