@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal, cast
 
 import redis
@@ -28,18 +29,36 @@ JobState = Literal["queued", "started", "finished", "failed", "revoked"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "started", "finished", "failed", "revoked")
 TERMINAL_STATES: frozenset[str] = frozenset({"finished", "failed", "revoked"})
 
+#: The id of the job being published by a caller that recorded it already
+#: (:meth:`JobRegistry.claim`): the publish hook in ``aibox.signals`` leaves that job alone.
+recorded_by_publisher: ContextVar[str | None] = ContextVar("aibox_recorded_job", default=None)
+
 # KEYS: the job's hash, the new state's set, the other states' sets, and last, if ARGV[6] is
 # "1", the file's job set. ARGV: job id, now, retention (s), "1" to trim the state's set of
 # entries older than the retention, the record mode, "1" when the file's job set is given,
 # then the hash's field/value pairs. Record modes: "new" (a publish: sets created_at unless
 # set), "any" (creates the record if missing), "known" (does nothing, returns 0, for a job
 # the registry does not know: expired, or its file deleted meanwhile — an outcome alone would
-# leave a record without its task).
+# leave a record without its task), "claim" (as "new", but only if none of the file's jobs is
+# queued or started: else writes nothing and returns {id, state} of the latest such job).
+# A claim reads the file's other job hashes by name, beside KEYS: aibox runs against one
+# server, not a cluster, and the check and the write must be one atomic step.
 _TRANSITION = """
 local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
 local with_file = ARGV[6] == '1'
 if ARGV[5] == 'known' and redis.call('EXISTS', job) == 0 then return 0 end
-if ARGV[5] == 'new' then redis.call('HSETNX', job, 'created_at', now) end
+if ARGV[5] == 'claim' then
+    local prefix, active, active_state, active_at = string.sub(job, 1, #job - #id), nil, nil, 0
+    for _, other in ipairs(redis.call('SMEMBERS', KEYS[#KEYS])) do
+        local found = redis.call('HMGET', prefix .. other, 'state', 'created_at')
+        local at = tonumber(found[2]) or 0
+        if (found[1] == 'queued' or found[1] == 'started') and (not active or at >= active_at) then
+            active, active_state, active_at = other, found[1], at
+        end
+    end
+    if active then return {active, active_state} end
+end
+if ARGV[5] == 'new' or ARGV[5] == 'claim' then redis.call('HSETNX', job, 'created_at', now) end
 redis.call('HSET', job, unpack(ARGV, 7))
 redis.call('EXPIRE', job, keep)
 for i = 3, #KEYS - (with_file and 1 or 0) do redis.call('ZREM', KEYS[i], id) end
@@ -109,14 +128,34 @@ class JobRegistry:
         kwargs: dict[str, Any] | None = None,
     ) -> None:
         """Record a job as queued (first submission or a retry's republish)."""
-        now = time.time()
-        fields: dict[str, Any] = {"task": task, "file_id": file_id, "user_id": user_id}
-        if args is not None or kwargs is not None:
-            fields["args"] = json.dumps(list(args or ()), ensure_ascii=False, default=str)
-            fields["kwargs"] = json.dumps(kwargs or {}, ensure_ascii=False, default=str)
+        fields = _queued_fields(task, file_id, user_id, args, kwargs)
         self._transition(
-            self.client, job_id, queue, "queued", now, fields, mode="new", file_id=file_id
+            self.client, job_id, queue, "queued", time.time(), fields, mode="new", file_id=file_id
         )
+
+    def claim(
+        self,
+        job_id: str,
+        *,
+        task: str,
+        queue: str,
+        file_id: str,
+        user_id: str | None,
+        args: Sequence[Any],
+        kwargs: dict[str, Any],
+    ) -> tuple[str, str] | None:
+        """Record a job for ``file_id`` as queued unless the file has a queued or started job.
+
+        The check and the write are one atomic step, so of concurrent claims for one file
+        exactly one wins. Returns None when the job was recorded (publish it, with
+        :data:`recorded_by_publisher` set so that the publish hook does not write it again),
+        else the (job id, state) of the file's active job, and nothing was written.
+        """
+        fields = _queued_fields(task, file_id, user_id, args, kwargs)
+        found = self._transition(
+            self.client, job_id, queue, "queued", time.time(), fields, mode="claim", file_id=file_id
+        )
+        return None if found == 1 else (str(found[0]), str(found[1]))
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
         """Record that a worker began executing the job."""
@@ -277,10 +316,13 @@ class JobRegistry:
         now: float,
         fields: dict[str, Any],
         *,
-        mode: Literal["new", "any", "known"] = "known",
+        mode: Literal["new", "any", "known", "claim"] = "known",
         file_id: str | None = None,
-    ) -> None:
-        """Move the job to ``state`` (one EVALSHA, or queued on ``client`` if a pipeline)."""
+    ) -> Any:
+        """Move the job to ``state`` (one EVALSHA, or queued on ``client`` if a pipeline).
+
+        Returns the script's answer (see ``_TRANSITION``).
+        """
         values = {k: "" if v is None else str(v) for k, v in fields.items()}
         values.update(queue=queue, state=state)
         script_keys = [keys.job(job_id), keys.jobs_by_state(queue, state)]
@@ -297,7 +339,21 @@ class JobRegistry:
         ]
         for field, value in values.items():
             args += [field, value]
-        self._transition_script(keys=script_keys, args=args, client=client)
+        return self._transition_script(keys=script_keys, args=args, client=client)
+
+
+def _queued_fields(
+    task: str,
+    file_id: str | None,
+    user_id: str | None,
+    args: Sequence[Any] | None,
+    kwargs: dict[str, Any] | None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {"task": task, "file_id": file_id, "user_id": user_id}
+    if args is not None or kwargs is not None:
+        fields["args"] = json.dumps(list(args or ()), ensure_ascii=False, default=str)
+        fields["kwargs"] = json.dumps(kwargs or {}, ensure_ascii=False, default=str)
+    return fields
 
 
 def _record(job_id: str, data: dict[str, str]) -> JobRecord | None:

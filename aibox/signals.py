@@ -16,6 +16,7 @@ from redis.exceptions import RedisError
 from aibox.errors import ServerCapabilityError, describe_error
 from aibox.logs import configure_logging
 from aibox.metrics import task_timer
+from aibox.registry import recorded_by_publisher
 from aibox.services import job_registry
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _on_publish(
     headers: dict[str, Any] | None = None,
     **_: Any,
 ) -> None:
-    if not _tracked(sender) or not headers:
+    if not _tracked(sender) or not headers or headers["id"] == recorded_by_publisher.get():
         return
     args = body[0] if isinstance(body, (list, tuple)) and body else []
     kwargs = body[1] if isinstance(body, (list, tuple)) and len(body) > 1 else {}

@@ -141,9 +141,12 @@ class ProgressTracker:
         self.record = UploadProgress(
             file_id=file_id, user_id=user_id, filename=filename, total_bytes=total_bytes
         )
+        # Nothing is written until the upload has lasted long enough to be watched: a file
+        # that arrives within the first _SAVE_EVERY_BYTES or _SAVE_EVERY_S gets one write,
+        # when it is stored or refused.
+        self._written = False
         self._saved_bytes = 0
         self._saved_at = time.monotonic()
-        self._save("uploading", "receiving")
 
     def received(self, n: int) -> None:
         """Count ``n`` more bytes; rewrite the record now and then."""
@@ -155,7 +158,8 @@ class ProgressTracker:
     def arrived(self) -> None:
         """Every byte of the file has arrived; the rest of the request may still be streaming."""
         self.record.total_bytes = self.record.bytes_received
-        self._save("uploading", "received, waiting for the end of the request")
+        if self._written:
+            self._save("uploading", "received, waiting for the end of the request")
 
     def completed(self, message: str) -> None:
         """The upload is stored (or resolved to an existing file)."""
@@ -173,4 +177,5 @@ class ProgressTracker:
             done = record.bytes_received * 100 // record.total_bytes if record.total_bytes else 100
             record.progress = min(100, done)
         self.store.put(record)
+        self._written = True
         self._saved_bytes, self._saved_at = record.bytes_received, time.monotonic()

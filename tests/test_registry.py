@@ -84,3 +84,31 @@ def test_an_outcome_of_a_forgotten_job_writes_nothing(redis_client: redis.Redis)
     record = registry.get("foreign")
     assert record is not None
     assert (record.task, record.state) == ("t", "started")
+
+
+def test_a_claim_records_a_job_only_while_the_file_has_no_active_one(
+    redis_client: redis.Redis,
+) -> None:
+    registry = JobRegistry(redis_client, retention_s=3600)
+
+    def claim(job_id: str) -> tuple[str, str] | None:
+        return registry.claim(
+            job_id, task="t", queue="q", file_id="f9", user_id="u1", args=[], kwargs={"k": 1}
+        )
+
+    assert claim("a") is None
+    first = registry.get("a")
+    assert first is not None
+    assert (first.state, first.file_id, first.kwargs) == ("queued", "f9", {"k": 1})
+    assert first.created_at is not None
+    assert claim("b") == ("a", "queued")
+    assert registry.get("b") is None  # a refused claim writes nothing
+    assert redis_client.smembers(keys.file_jobs("f9")) == {"a"}
+    registry.started("a", queue="q", task="t", worker="w@h")
+    assert claim("b") == ("a", "started")
+    registry.finished("a", queue="q")
+    assert claim("b") is None
+    registry.failed("b", queue="q", error="boom", traceback=None)
+    redis_client.delete(keys.job("b"))  # an expired record in the file's set is no job
+    assert claim("c") is None
+    assert _states_holding(redis_client, "q", "c") == ["queued"]

@@ -29,9 +29,9 @@ def test_the_tracker_writes_now_and_then_with_a_percentage_when_the_size_is_know
         assert record is not None
         return record.status, record.bytes_received, record.progress
 
-    assert saved() == ("uploading", 0, 0)
+    assert store.get("f1") is None  # nothing to watch yet
     tracker.received(MIB // 2)
-    assert saved() == ("uploading", 0, 0)  # not every chunk is a write
+    assert store.get("f1") is None  # not every chunk is a write
     tracker.received(MIB // 2)
     assert saved() == ("uploading", MIB, 10)
     tracker.received(MIB // 2)
@@ -49,6 +49,26 @@ def test_the_tracker_writes_now_and_then_with_a_percentage_when_the_size_is_know
     record = store.get("f2")
     assert record is not None
     assert (record.status, record.message) == ("failed", "interrupted")
+
+
+def test_a_file_that_arrives_at_once_is_written_once_when_it_is_stored(
+    redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(uploads_progress, "_SAVE_EVERY_S", 3600)
+    store = UploadProgressStore(redis_client, ttl_s=120)
+    tracker = ProgressTracker(store, "f3", "u1", "small.txt", total_bytes=1024)
+    tracker.received(1024)
+    tracker.arrived()
+    assert store.get("f3") is None
+    tracker.completed("stored")
+    record = store.get("f3")
+    assert record is not None
+    assert (record.status, record.bytes_received, record.progress) == ("completed", 1024, 100)
+    refused = ProgressTracker(store, "f4", "u1", "bad.bin", total_bytes=None)
+    refused.failed("unsupported")
+    record = store.get("f4")
+    assert record is not None
+    assert (record.status, record.message) == ("failed", "unsupported")
 
 
 def test_the_uploader_reads_the_record_and_nobody_else(
