@@ -8,7 +8,10 @@ and ``BENCHMARKS.md`` with its plots is regenerated from that file.
 
 ``python -m bench`` is quick mode (about 12 minutes on 2 cores); ``--full`` uses the issue's full
 sizes; ``--only dispatch,queries`` reruns some scenarios and keeps the others' last results
-(each scenario records its own time and mode).
+(each scenario records its own time and mode). Other corpora and counts: ``--corpus DIR``
+(repeatable) and ``--documents N`` choose the ingestion documents, ``--set scenario.key=value``
+(repeatable) changes one size, e.g. ``--set dispatch.n=20000 --set queries.sizes=[[50000,10000]]``;
+each scenario records the sizes it ran with.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any
 
 from bench import dispatch, ingestion, queries, report, stages, submission
 from bench.common import ROOT
+from bench.corpus import Corpus
+from bench.options import overrides
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries")
@@ -93,6 +98,21 @@ def main() -> int:
     )
     parser.add_argument("--no-minilm", action="store_true", help="skip sentence-transformers")
     parser.add_argument("--report-only", action="store_true", help="only regenerate BENCHMARKS.md")
+    parser.add_argument(
+        "--corpus",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="ingest the documents under DIR instead of the Debian manuals (repeatable)",
+    )
+    parser.add_argument("--documents", type=int, default=None, help="how many documents to ingest")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SCENARIO.KEY=VALUE",
+        help="change one size, e.g. dispatch.n=20000 (repeatable)",
+    )
     args = parser.parse_args()
     mode = "full" if args.full else "quick"
     sizes = FULL if args.full else QUICK
@@ -100,6 +120,16 @@ def main() -> int:
     unknown = set(chosen) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}; choose from {SCENARIOS}")
+    try:
+        changed = overrides(args.set, sizes)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.documents is not None and args.documents < 1:
+        parser.error("--documents must be at least 1")
+    missing = [d for d in args.corpus if not Path(d).is_dir()]
+    if missing:
+        parser.error(f"--corpus: not a directory: {', '.join(missing)}")
+    corpus = Corpus(tuple(Path(d).resolve() for d in args.corpus), args.documents)
 
     results: dict[str, Any] = {"scenarios": {}}
     if RESULTS.exists() and (args.only or args.report_only):
@@ -113,20 +143,26 @@ def main() -> int:
             print(f"== {name} ({mode})", flush=True)
             started = time.time()
             load_before = os.getloadavg()
-            cfg = sizes[name]
+            cfg = {**sizes[name], **changed.get(name, {})}
             if name == "dispatch":
                 variants = cfg["variants"] or args.dispatch_variants
                 out = dispatch.run(cfg["n"], cfg["rounds"], variants=variants)
             elif name == "submission":
                 out = submission.run(cfg["n"], cfg["rounds"])
             elif name == "ingestion":
-                out = ingestion.run(mode, cfg["rounds"], not args.no_minilm, cfg["minilm_rounds"])
+                out = ingestion.run(
+                    mode, cfg["rounds"], not args.no_minilm, cfg["minilm_rounds"], corpus
+                )
             elif name == "stages":
-                out = stages.run(mode, cfg["rounds"])
+                out = stages.run(mode, cfg["rounds"], corpus)
             else:
                 out = queries.run(cfg["sizes"], cfg["queries"], cfg["rounds"])
             out["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
             out["mode"] = mode
+            out["sizes"] = cfg
+            out["changed"] = changed.get(name, {})
+            if name in ("ingestion", "stages") and corpus.documents:
+                out["changed"] = {**out["changed"], "documents": corpus.documents}
             out["seconds"] = round(time.time() - started, 1)
             out["loadavg_before_after"] = [round(load_before[0], 2), round(os.getloadavg()[0], 2)]
             results["scenarios"][name] = out

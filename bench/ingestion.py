@@ -26,7 +26,7 @@ from bench.common import (
     run_json,
     summary,
 )
-from bench.corpus import select
+from bench.corpus import Corpus, select
 from bench.submission import make_user, start_api
 
 EMBEDDERS = {"hashing": "hashing", "minilm": "sentence-transformers"}
@@ -42,11 +42,13 @@ def _available_minilm() -> str | None:
     return None
 
 
-def run(mode: str, rounds: int, with_minilm: bool, minilm_rounds: int) -> dict[str, Any]:
-    files, sources = select(mode)
+def run(
+    mode: str, rounds: int, with_minilm: bool, minilm_rounds: int, corpus: Corpus | None = None
+) -> dict[str, Any]:
+    files, sources = select(mode, corpus)
     out: dict[str, Any] = {"mode": mode, "rounds": rounds, "corpus": sources, "embedders": {}}
     if not files:
-        out["skipped"] = "no corpus: neither Debian documentation package is installed"
+        out["skipped"] = "no corpus: no document found (see the sources above)"
         print(f"  ingestion skipped: {sources}", flush=True)
         return out
     out["documents"] = len(files)
@@ -56,7 +58,7 @@ def run(mode: str, rounds: int, with_minilm: bool, minilm_rounds: int) -> dict[s
     missing = _available_minilm()
     if with_minilm and missing is None:
         configs.append(("minilm", 2))
-        minilm_files, _ = select("minilm-quick" if mode == "quick" else mode)
+        minilm_files, _ = select("minilm-quick" if mode == "quick" else mode, corpus)
     elif with_minilm:
         out["minilm_skipped"] = missing
     else:

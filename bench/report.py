@@ -6,6 +6,7 @@ Tables and the targets' verdicts come from the results only; the hand-written fi
 
 from __future__ import annotations
 
+import json
 import statistics
 from typing import Any
 
@@ -123,9 +124,10 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
     add("- Scenarios (mode, when, seconds, load average before → after):")
     for name, out in results.get("scenarios", {}).items():
         load = out.get("loadavg_before_after", ["?", "?"])
+        changed = ", ".join(f"{k}={json.dumps(v)}" for k, v in out.get("changed", {}).items())
         add(
-            f"  - {name}: {out.get('mode')}, {out.get('when')}, {out.get('seconds')} s, "
-            f"load {load[0]} → {load[1]}"
+            f"  - {name}: {out.get('mode')}{f' with {changed}' if changed else ''}, "
+            f"{out.get('when')}, {out.get('seconds')} s, load {load[0]} → {load[1]}"
         )
     add("")
     add("Reproduce: `make bench` (quick mode: N=5000 dispatch tasks, 10k chunks, 5k entities;")
@@ -136,7 +138,10 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
     add("`BENCH_ARGS='--only dispatch'`")
     add("reruns some scenarios and keeps the others' last results. The ingestion corpus needs")
     add("`apt-get install python3.11-doc debian-reference-zh-tw`; a missing package is reported")
-    add("and skipped. Each scenario starts its own embedded Redis + FalkorDB server on a free")
+    add("and skipped. Other corpora and counts: `--corpus DIR` (any documents aibox accepts),")
+    add("`--documents N`, `--set dispatch.n=20000` (any size of the scenario table in")
+    add("`bench/__main__.py`); the scenario lines above name what was changed.")
+    add("Each scenario starts its own embedded Redis + FalkorDB server on a free")
     add("port in a temporary directory and its own worker processes, and stops them by PID.")
     add("")
 
@@ -354,7 +359,7 @@ def _ingestion(add: Any, i: dict[str, Any]) -> None:
         add(f"Skipped: {i['skipped']}.")
         add("")
         return
-    add(f"- {i['documents']} documents, {i['bytes'] / 1e6:.2f} MB of HTML (the MiniLM rows use")
+    add(f"- {i['documents']} documents, {i['bytes'] / 1e6:.2f} MB (the MiniLM rows use")
     add("  a smaller share in quick mode; see the documents column).")
     if i.get("minilm_skipped"):
         add(f"- sentence-transformers: {i['minilm_skipped']}.")

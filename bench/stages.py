@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from bench.common import PY, private_stack, run_json, summary
-from bench.corpus import select
+from bench.corpus import Corpus, select
 
 
-def run(mode: str, rounds: int) -> dict[str, Any]:
-    files, sources = select(mode)
+def run(mode: str, rounds: int, corpus: Corpus | None = None) -> dict[str, Any]:
+    files, sources = select(mode, corpus)
     if not files:
         return {"skipped": f"no corpus: {sources}"}
     with private_stack("stages") as stack:

@@ -29,7 +29,7 @@ async def _run(base: str, user: str, password: str, paths: list[Path]) -> dict[s
 
         async def uploader() -> None:
             for name, data in queue:
-                r = await client.post("/api/v1/files", files={"file": (name, data, "text/html")})
+                r = await client.post("/api/v1/files", files={"file": (name, data)})
                 r.raise_for_status()
                 ids.append(r.json()["data"]["file_id"])
 

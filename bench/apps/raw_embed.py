@@ -17,6 +17,7 @@ from aibox.pipeline import runtime
 from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.parsers import parse_file
 from aibox.settings import get_settings
+from bench.corpus import file_type
 
 _BATCH = 256  # aibox.pipeline.steps embeds in batches of this many chunks
 
@@ -25,7 +26,7 @@ def main() -> None:
     settings = get_settings()
     texts: list[str] = []
     for name in sys.argv[1:]:
-        document = parse_file(Path(name), "html")
+        document = parse_file(Path(name), file_type(Path(name)))
         chunks = chunk_document(
             document,
             size_chars=settings.chunk_size_chars,
