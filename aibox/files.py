@@ -106,6 +106,7 @@ class FileStore:
     def __init__(self, client: redis.Redis, storage_dir: Path) -> None:
         self.client = client
         self.storage_dir = storage_dir
+        self._resolved_root = storage_dir.resolve()
         # A job still running when its file is deleted must not re-create a partial record.
         self._update_if_exists = client.register_script(_UPDATE_IF_EXISTS)
         self._commit = client.register_script(_COMMIT)
@@ -145,8 +146,12 @@ class FileStore:
         file_type: str,
         content_type: str | None,
         duplicates: DuplicatePolicy | None = None,
+        job_id: str | None = None,
     ) -> Stored:
         """Record received bytes; ``reuse`` may return the existing file with the same content.
+
+        ``job_id`` names the job the caller queues next for a new record, which is then
+        created with it (``submit_job(..., job_id=...)`` need not write the record again).
 
         One compare-and-set script per attempt: the record is written only if the user's
         content index still holds, for this sha256, the entry this call saw. Concurrent
@@ -159,6 +164,7 @@ class FileStore:
         seen, previous = "", None
         while True:
             record = _record_of(staged, filename, file_type, content_type, previous)
+            record.job_id = job_id
             args: list[str | float] = [
                 staged.sha256,
                 seen,
@@ -241,7 +247,7 @@ class FileStore:
     def path_of(self, record: FileRecord) -> Path:
         """Absolute path of a record's bytes, guaranteed inside the storage directory."""
         path = (self.storage_dir / record.path).resolve()
-        if not path.is_relative_to(self.storage_dir.resolve()):
+        if not path.is_relative_to(self._resolved_root):
             raise OwnershipError(f"stored path of file {record.file_id} leaves the storage dir")
         return path
 

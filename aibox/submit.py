@@ -46,15 +46,21 @@ class EnqueueError(AiboxError):
     """Raised when a job could not be handed to the broker; nothing was queued."""
 
 
-def submit_job(record: FileRecord, kind: JobKind = "full", *, force_rechunk: bool = False) -> str:
-    """Queue a ``kind`` job for the file and return its job id.
+def submit_job(
+    record: FileRecord,
+    kind: JobKind = "full",
+    *,
+    force_rechunk: bool = False,
+    job_id: str | None = None,
+) -> str:
+    """Queue a ``kind`` job for the file and return its job id (``job_id``, or a new one).
 
     Raises :class:`ConflictError` (with the active job in its data) while the file has a
     queued or running job. The status record and the file's current job are set before
     publishing, so a worker that starts at once finds them; a failed publish marks both
     failed and raises.
     """
-    task, job_id = TASKS[kind], str(uuid.uuid4())
+    task, job_id = TASKS[kind], job_id or str(uuid.uuid4())
     kwargs = task_kwargs(record, force_rechunk=force_rechunk)
     active = job_registry().claim(
         job_id,
@@ -121,7 +127,9 @@ def _publish(
 ) -> None:
     try:
         status_store().queued(record.file_id, job_id, task.stages)
-        file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
+        if (record.status, record.job_id, record.error) != ("queued", job_id, None):
+            # (A record committed for this job is queued for it already.)
+            file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
         task.apply_async(args=args, kwargs=kwargs, task_id=job_id)
     except (OperationalError, RedisError) as exc:
         message = f"could not queue the job: {describe_error(exc)}"

@@ -28,13 +28,13 @@ from aibox.services import (
     graph_queries,
     job_registry,
     status_store,
-    user_store,
 )
 from aibox.settings import Settings, get_settings
 from aibox.status import StatusStore
 
 T = TypeVar("T")
 
+_UNAUTHENTICATED = "not authenticated: send 'Authorization: Bearer <token>'"
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
@@ -50,7 +50,7 @@ BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 def get_token_claims(token: BearerToken, settings: SettingsDep) -> tokens.Claims:
     """The verified claims of the request's bearer token; 401 without a valid one."""
     if not token:
-        raise AuthenticationError("not authenticated: send 'Authorization: Bearer <token>'")
+        raise AuthenticationError(_UNAUTHENTICATED)
     return tokens.verify(token, settings, get_redis())
 
 
@@ -59,11 +59,9 @@ Claims = Annotated[tokens.Claims, Depends(get_token_claims)]
 
 def get_current_user(token: BearerToken, settings: SettingsDep) -> User:
     """The account the request's token belongs to; 401 without a valid token or account."""
-    claims = get_token_claims(token, settings)
-    user = user_store().get(claims.user_id)
-    if user is None:
-        raise AuthenticationError("the token's user no longer exists")
-    return user
+    if not token:
+        raise AuthenticationError(_UNAUTHENTICATED)
+    return tokens.account_of(token, settings, get_redis())
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

@@ -7,6 +7,7 @@ reading at once. Records and jobs are created only once the body has been read.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -269,12 +270,14 @@ def _commit(
             error=item.error,
         )
     first_with[staged.sha256] = item.index
+    job_id: str | None = str(uuid.uuid4())
     stored = files.commit(
         staged,
         filename=item.filename,
         file_type=item.file_type,
         content_type=item.content_type,
         duplicates=duplicates,
+        job_id=job_id,
     )
     item.staged = None
     record = stored.record
@@ -282,7 +285,7 @@ def _commit(
         tracker.completed(f"same content as file {record.file_id}: nothing stored or queued")
         status, job_id = record.status, record.job_id
     else:
-        job_id = submit_job(record, "full", force_rechunk=True)
+        job_id = submit_job(record, "full", force_rechunk=True, job_id=job_id)
         tracker.completed(f"stored and queued for processing as job {job_id}")
         status = "queued"
     return UploadedFile(

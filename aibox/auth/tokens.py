@@ -13,12 +13,13 @@ import jwt
 import redis
 
 from aibox import keys
-from aibox.auth.users import User
+from aibox.auth.users import User, account_from_hash
 from aibox.errors import AuthenticationError, ConfigurationError
 from aibox.settings import Settings
 
 ALGORITHM = "HS256"
 _MIN_SECRET = 32
+_LOGGED_OUT = "the token was logged out; log in again"
 _PLACEHOLDERS = frozenset({"changeme", "change-me", "secret", "please-change-me", "jwt-secret"})
 
 
@@ -66,6 +67,29 @@ def issue(user: User, settings: Settings) -> tuple[str, int]:
 
 def verify(token: str, settings: Settings, client: redis.Redis) -> Claims:
     """The token's claims if it is well signed, unexpired and not logged out."""
+    claims = decode(token, settings)
+    if client.exists(keys.jwt_blacklist(token_hash(token))):
+        raise AuthenticationError(_LOGGED_OUT)
+    return claims
+
+
+def account_of(token: str, settings: Settings, client: redis.Redis) -> User:
+    """The account of a well signed, unexpired, not logged out token (one round trip)."""
+    claims = decode(token, settings)
+    pipe = client.pipeline(transaction=False)
+    pipe.exists(keys.jwt_blacklist(token_hash(token)))
+    pipe.hgetall(keys.account(claims.user_id))
+    logged_out, account = pipe.execute()
+    if logged_out:
+        raise AuthenticationError(_LOGGED_OUT)
+    user = account_from_hash(claims.user_id, account)
+    if user is None:
+        raise AuthenticationError("the token's user no longer exists")
+    return user
+
+
+def decode(token: str, settings: Settings) -> Claims:
+    """The claims of a well signed, unexpired token (logouts are not checked: see verify)."""
     try:
         data = jwt.decode(
             token,
@@ -77,8 +101,6 @@ def verify(token: str, settings: Settings, client: redis.Redis) -> Claims:
         raise AuthenticationError("the token has expired; log in again") from exc
     except jwt.InvalidTokenError as exc:
         raise AuthenticationError("the token is not valid") from exc
-    if client.exists(keys.jwt_blacklist(token_hash(token))):
-        raise AuthenticationError("the token was logged out; log in again")
     return Claims(str(data["sub"]), str(data.get("role", "user")), int(data["exp"]))
 
 

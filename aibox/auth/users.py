@@ -36,6 +36,16 @@ class User(BaseModel):
         return self.role == "admin"
 
 
+def account_from_hash(user_id: str, data: object) -> User | None:
+    """The account stored as ``data`` (the ``keys.account`` hash), or None if there is none."""
+    fields = cast(dict[str, str], data)
+    if "password_hash" not in fields:
+        return None
+    return User(
+        user_id=user_id, role=cast(Role, fields["role"]), created_at=float(fields["created_at"])
+    )
+
+
 class UserStore:
     """Creates, reads, authenticates and removes accounts."""
 
@@ -64,12 +74,7 @@ class UserStore:
 
     def get(self, user_id: str) -> User | None:
         """The account, or None."""
-        data = cast(dict[str, str], self.client.hgetall(keys.account(user_id)))
-        if "password_hash" not in data:
-            return None
-        return User(
-            user_id=user_id, role=cast(Role, data["role"]), created_at=float(data["created_at"])
-        )
+        return account_from_hash(user_id, self.client.hgetall(keys.account(user_id)))
 
     def authenticate(self, username: str, password: str) -> User | None:
         """The account if the password matches, else None (same cost either way)."""
