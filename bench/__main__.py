@@ -159,7 +159,7 @@ def main() -> int:
                 out = queries.run(cfg["sizes"], cfg["queries"], cfg["rounds"])
             out["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
             out["mode"] = mode
-            out["sizes"] = cfg
+            out["config"] = cfg
             out["changed"] = changed.get(name, {})
             if name in ("ingestion", "stages") and corpus.documents:
                 out["changed"] = {**out["changed"], "documents": corpus.documents}
