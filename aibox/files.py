@@ -163,8 +163,7 @@ class FileStore:
         index = content_index_key(staged.user_id)
         seen, previous = "", None
         while True:
-            record = _record_of(staged, filename, file_type, content_type, previous)
-            record.job_id = job_id
+            record = _record_of(staged, filename, file_type, content_type, previous, job_id)
             args: list[str | float] = [
                 staged.sha256,
                 seen,
@@ -282,6 +281,7 @@ def _record_of(
     file_type: str,
     content_type: str | None,
     previous: FileRecord | None,
+    job_id: str | None,
 ) -> FileRecord:
     return FileRecord(
         file_id=staged.file_id,
@@ -295,6 +295,7 @@ def _record_of(
         created_at=time.time(),
         version=previous.version + 1 if previous else 1,
         previous_version_id=previous.file_id if previous else None,
+        job_id=job_id,
     )
 
 

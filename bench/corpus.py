@@ -13,7 +13,7 @@ takes from the Debian packages).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from aibox.errors import UnsupportedFileTypeError
@@ -36,7 +36,7 @@ MAX_BYTES = 50 * 1024 * 1024
 class Corpus:
     """Where the documents come from: the Debian packages, or ``directories``."""
 
-    directories: Sequence[Path] = field(default_factory=tuple)
+    directories: Sequence[Path] = ()
     documents: int | None = None  # None: the mode's size
 
 
