@@ -24,9 +24,19 @@ def get_redis() -> redis.Redis:
 
     redis-py's pool notices a fork and reconnects, so prefork children can share this.
     """
+    return _data_client(decode_responses=True)
+
+
+@lru_cache(maxsize=1)
+def get_binary_redis() -> redis.Redis:
+    """A second data client, returning replies as ``bytes`` (for packed binary values)."""
+    return _data_client(decode_responses=False)
+
+
+def _data_client(*, decode_responses: bool) -> redis.Redis:
     return redis.Redis.from_url(
         get_settings().redis_url,
-        decode_responses=True,
+        decode_responses=decode_responses,
         health_check_interval=30,
         socket_keepalive=True,
         socket_connect_timeout=5,

@@ -18,6 +18,7 @@ from aibox.files import FileRecord
 from aibox.services import (
     chunk_store,
     file_store,
+    fulltext_index,
     graph_store,
     job_registry,
     vector_index,
@@ -80,6 +81,7 @@ def remove_file_data(record: FileRecord, result: Deletion | None = None) -> None
     high_water = max(record.vector_high_water, current.vector_high_water if current else 0)
     chunks = chunk_store().count(record.file_id)
     graph_store().remove_file(record.user_id, record.file_id)
+    fulltext_index().remove(record.user_id, record.file_id)
     embedders = {e for e in (record.embedder, current.embedder if current else None) if e}
     vectors = vector_index()
     for embedder_id in embedders:

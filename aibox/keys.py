@@ -74,3 +74,28 @@ def vector_set(user_id: str, embedder_id: str) -> str:
 def graph(user_id: str) -> str:
     """FalkorDB graph: one user's knowledge graph."""
     return f"aibox:graph:{user_id}"
+
+
+def fulltext_postings(user_id: str, term: str) -> str:
+    """Hash: one user's postings of one term, a field per file (see aibox/pipeline/fulltext.py)."""
+    return f"aibox:fulltext:{user_id}:term:{term}"
+
+
+def fulltext_files(user_id: str) -> str:
+    """Hash: file id -> ``"ref chunks length"`` of each file in the user's full-text index."""
+    return f"aibox:fulltext:{user_id}:files"
+
+
+def fulltext_refs(user_id: str) -> str:
+    """Hash: ref -> file id, the inverse of ``fulltext_files``."""
+    return f"aibox:fulltext:{user_id}:refs"
+
+
+def fulltext_stats(user_id: str) -> str:
+    """Hash: the user's full-text totals (``chunks``, ``length``) and ``next_ref``."""
+    return f"aibox:fulltext:{user_id}:stats"
+
+
+def fulltext_file_terms(user_id: str, file_id: str) -> str:
+    """String: the terms a file may have postings under, one per line."""
+    return f"aibox:fulltext:{user_id}:file:{file_id}:terms"

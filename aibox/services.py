@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from aibox.auth.users import UserStore
-from aibox.connections import get_graph_db, get_redis
+from aibox.connections import get_binary_redis, get_graph_db, get_redis
 from aibox.files import FileStore
 from aibox.pipeline.chunkstore import ChunkStore
+from aibox.pipeline.fulltext import FullTextIndex
 from aibox.pipeline.graph.queries import GraphQueries
 from aibox.pipeline.graph.store import GraphStore
 from aibox.pipeline.vectors import VectorIndex
@@ -44,6 +45,12 @@ def chunk_store() -> ChunkStore:
 def vector_index() -> VectorIndex:
     """The users' vector sets."""
     return VectorIndex(get_redis())
+
+
+@lru_cache(maxsize=1)
+def fulltext_index() -> FullTextIndex:
+    """The users' full-text (BM25) indexes."""
+    return FullTextIndex(get_binary_redis())
 
 
 @lru_cache(maxsize=1)

@@ -178,7 +178,7 @@ async def watch_status(
                 pass  # a burst of changes: one read shows the latest
     finally:
         with anyio.CancelScope(shield=True):
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]
 
 
 async def _next_message(pubsub: redis.asyncio.client.PubSub, kind: str) -> None:

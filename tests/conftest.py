@@ -68,10 +68,11 @@ def redis_server(tmp_root: Path) -> Iterator[int]:
 def _close_clients() -> None:
     """Close this process's pooled connections before the server goes away."""
     from aibox import app
-    from aibox.connections import get_graph_db, get_redis
+    from aibox.connections import get_binary_redis, get_graph_db, get_redis
 
-    get_redis().close()
-    get_redis().connection_pool.disconnect()
+    for client in (get_redis(), get_binary_redis()):
+        client.close()
+        client.connection_pool.disconnect()
     get_graph_db().connection.connection_pool.disconnect()
     app.pool.force_close_all()
     app.backend.client.connection_pool.disconnect()

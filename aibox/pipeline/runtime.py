@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from aibox.pipeline import terms
 from aibox.pipeline.embedders import Embedder, get_embedder
 from aibox.pipeline.graph import Extractor, get_extractor
 from aibox.pipeline.steps import Pipeline
-from aibox.services import chunk_store, file_store, graph_store, vector_index
+from aibox.services import chunk_store, file_store, fulltext_index, graph_store, vector_index
 from aibox.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def pipeline() -> Pipeline:
     return Pipeline(
         files=file_store(),
         chunks=chunk_store(),
+        fulltext=fulltext_index(),
         vectors=vector_index(),
         graphs=graph_store(),
         embedder=embedder(),
@@ -52,5 +54,6 @@ def pipeline() -> Pipeline:
 
 
 def warm_up() -> None:
-    """Load the embedder and extractor now (called once per worker process)."""
+    """Load the embedder, extractor and search analyzer now (once per worker process)."""
+    terms.load()
     logger.info("loading embedder %s and extractor %s", embedder().id, extractor().name)

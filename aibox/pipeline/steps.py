@@ -16,9 +16,11 @@ from aibox.files import FileRecord, FileStore
 from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.chunkstore import ChunkStore
 from aibox.pipeline.embedders import Embedder
+from aibox.pipeline.fulltext import FullTextIndex
 from aibox.pipeline.graph import Extractor
 from aibox.pipeline.graph.store import GraphStore
 from aibox.pipeline.parsers import parse_file
+from aibox.pipeline.terms import file_terms
 from aibox.pipeline.types import Chunk
 from aibox.pipeline.vectors import VectorIndex
 
@@ -38,6 +40,7 @@ class Pipeline:
 
     files: FileStore
     chunks: ChunkStore
+    fulltext: FullTextIndex
     vectors: VectorIndex
     graphs: GraphStore
     embedder: Embedder
@@ -60,7 +63,9 @@ def vectorize_file(
 ) -> dict[str, Any]:
     """(Re)embed the file's stored chunks, re-chunking first when asked or when none exist."""
     chunks = [] if force_rechunk else p.chunks.load(record.file_id)
-    if not chunks:
+    if chunks:
+        index_text(p, record, chunks)  # rebuilds an index made before the full-text one existed
+    else:
         chunks = rechunk(p, record, report)
     index_vectors(p, record, chunks, report)
     return {
@@ -119,7 +124,7 @@ def extract_graph(
 
 
 def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
-    """Parse the file's bytes and replace its stored chunks."""
+    """Parse the file's bytes and replace its stored chunks and their full-text postings."""
     report("chunking", 10, "parsing file", status="processing", progress=0)
     document = parse_file(p.files.path_of(record), record.file_type)
     if len(document.text) > p.max_document_chars:
@@ -132,11 +137,17 @@ def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
         document, size_chars=p.chunk_size_chars, overlap_chars=p.chunk_overlap_chars
     )
     p.chunks.replace(record.file_id, chunks)
+    index_text(p, record, chunks)
     p.files.update(record.file_id, chunk_count=len(chunks))
     report(
         "chunking", 50, "chunking done", status="completed", progress=100, chunk_count=len(chunks)
     )
     return chunks
+
+
+def index_text(p: Pipeline, record: FileRecord, chunks: list[Chunk]) -> None:
+    """Make ``chunks`` the file's entries in the user's full-text index."""
+    p.fulltext.replace(record.user_id, record.file_id, file_terms(chunks))
 
 
 def index_vectors(p: Pipeline, record: FileRecord, chunks: list[Chunk], report: Reporter) -> None:

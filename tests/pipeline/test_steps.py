@@ -11,11 +11,12 @@ import pytest
 import redis
 
 from aibox import keys
-from aibox.connections import get_graph_db
+from aibox.connections import get_binary_redis, get_graph_db
 from aibox.errors import UnreadableFileError
 from aibox.files import FileRecord, FileStore
 from aibox.pipeline import runtime
 from aibox.pipeline.chunkstore import ChunkStore
+from aibox.pipeline.fulltext import FullTextIndex
 from aibox.pipeline.graph.store import GraphStore
 from aibox.pipeline.steps import Pipeline, extract_graph, process_file, vectorize_file
 from aibox.pipeline.vectors import VectorIndex
@@ -42,6 +43,7 @@ def make_pipeline(client: redis.Redis, storage: Path, *, chunk_size: int, overla
     return Pipeline(
         files=FileStore(client, storage),
         chunks=ChunkStore(client),
+        fulltext=FullTextIndex(get_binary_redis()),
         vectors=VectorIndex(client),
         graphs=GraphStore(get_graph_db()),
         embedder=runtime.embedder(),
