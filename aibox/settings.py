@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     openai_timeout_s: float = 30.0
     openai_max_retries: int = 3
 
+    # Search: how many candidates each ranking (full text, vector, graph) offers to the fusion,
+    # and each ranking's weight in the hybrid mode's reciprocal rank fusion (0 leaves it out).
+    search_candidates: int = 50
+    search_fulltext_weight: float = 1.0
+    search_vector_weight: float = 1.0
+    search_graph_weight: float = 1.0
+
     # Knowledge graph: heuristic (offline default) or llm (any OpenAI-compatible chat endpoint).
     kg_extractor: str = "heuristic"
     llm_base_url: str = "http://127.0.0.1:11434/v1"

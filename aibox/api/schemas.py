@@ -202,11 +202,28 @@ class ChunkPublic(BaseModel):
 
 
 class SearchRequest(BaseModel):
-    """A semantic search over the caller's files."""
+    """A search over the caller's files."""
 
     query: str = Field(min_length=1, max_length=4000)
     k: int = Field(default=10, ge=1, le=100)
     file_ids: list[str] | None = Field(default=None, max_length=1000)
+    mode: Literal["hybrid", "vector", "fulltext"] = Field(
+        default="hybrid",
+        description="hybrid fuses the full-text (BM25) and vector rankings; vector or fulltext "
+        "uses one alone",
+    )
+    graph: bool = Field(
+        default=False,
+        description="also rank chunks by the knowledge graph (the entities the query names and "
+        "their relations) and return that graph context",
+    )
+
+
+class RankPublic(BaseModel):
+    """Where one ranking placed a hit."""
+
+    rank: int = Field(description="1 is that ranking's best")
+    score: float = Field(description="that ranking's own score: BM25, similarity or graph evidence")
 
 
 class SearchHit(ChunkPublic):
@@ -214,7 +231,13 @@ class SearchHit(ChunkPublic):
 
     file_id: str
     filename: str
-    score: float = Field(description="VSIM similarity: 1 identical, 0 opposite")
+    score: float = Field(
+        description="hybrid: the fused reciprocal-rank score; vector: similarity (1 identical, "
+        "0 opposite); fulltext: BM25"
+    )
+    found_by: dict[str, RankPublic] = Field(
+        default_factory=dict, description="ranking name (fulltext, vector, graph) -> its placing"
+    )
 
 
 class EntityPublic(BaseModel):
@@ -236,6 +259,26 @@ class TriplePublic(BaseModel):
     chunk: int
     evidence: str
     confidence: float
+
+
+class GraphContextPublic(BaseModel):
+    """The entities a query names and their one-hop relations, with evidence."""
+
+    entities: list[EntityPublic]
+    relations: list[TriplePublic]
+
+
+class SearchEnvelope(Envelope[list[SearchHit]]):
+    """A search's hits in ``data``; with ``graph: true`` the graph context beside them."""
+
+    graph: GraphContextPublic | None = None
+
+
+class EntityChunkPublic(ChunkPublic):
+    """A chunk that mentions an entity or holds one of its relations."""
+
+    file_id: str
+    filename: str
 
 
 class DeletionPublic(BaseModel):

@@ -1,4 +1,4 @@
-"""``aibox search TEXT``: a user's chunks most similar to TEXT, as the search API finds them."""
+"""``aibox search TEXT``: a user's best chunks for TEXT, as the search API finds them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aibox.pipeline import runtime
-from aibox.search import describe, find, other_embedders
+from aibox.search import MODES, Mode, describe, find, other_embedders, uses_vectors
 from aibox.services import user_store
 
 console = Console()
@@ -19,19 +19,42 @@ def search(
     text: str,
     user: Annotated[str, typer.Option(help="whose files to search")] = "local",
     top: Annotated[int, typer.Option(min=1, max=100, help="how many chunks")] = 10,
+    mode: Annotated[
+        str, typer.Option(help=f"one of {', '.join(MODES)}: fused rankings or one alone")
+    ] = "hybrid",
+    graph: Annotated[
+        bool, typer.Option("--graph", help="also rank by the knowledge graph and show it")
+    ] = False,
 ) -> None:
     """Search USER's documents for TEXT: best chunks first, with file, score and text."""
+    if mode not in MODES:
+        console.print(f"[red]error:[/] --mode must be one of {', '.join(MODES)}")
+        raise typer.Exit(2)
+    chosen: Mode = mode
     if user_store().get(user) is None:
         console.print(f"[red]error:[/] no account {user!r}")
         raise typer.Exit(1)
-    others = other_embedders(user)
+    others = other_embedders(user) if uses_vectors(chosen) else {}
     if others:
         console.print(
             f"[yellow]warning:[/] some files are indexed with another embedder "
-            f"({describe(others)}); only those indexed with {runtime.embedder().id} are searched"
+            f"({describe(others)}); only those indexed with {runtime.embedder().id} are in "
+            "the vector ranking"
         )
-    table = Table("score", "file", "chunk", "text")
-    for found in find(user, text, top):
+    results = find(user, text, top, mode=chosen, graph=graph)
+    table = Table("score", "found by (rank)", "file", "chunk", "text")
+    for found in results.found:
         snippet = " ".join(found.chunk.text.split())
-        table.add_row(f"{found.score:.3f}", found.filename, str(found.chunk.index), snippet[:200])
+        by = ", ".join(f"{name} {p.rank}" for name, p in found.found_by.items())
+        table.add_row(
+            f"{found.score:.3f}", by, found.filename, str(found.chunk.index), snippet[:200]
+        )
     console.print(table)
+    if results.graph is not None:
+        names = ", ".join(f"{e.name} ({e.type})" for e in results.graph.entities) or "none"
+        console.print(f"entities named in the query: {names}")
+        relations = Table("source", "relation", "target", "evidence")
+        for t in results.graph.relations:
+            relations.add_row(t.source.name, t.type, t.target.name, t.evidence[:120])
+        if results.graph.relations:
+            console.print(relations)

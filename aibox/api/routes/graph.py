@@ -7,8 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from aibox.api.deps import CurrentUser, GraphDep
-from aibox.api.schemas import EntityPublic, Envelope, TriplePublic, triple_public
+from aibox.api.schemas import (
+    EntityChunkPublic,
+    EntityPublic,
+    Envelope,
+    TriplePublic,
+    triple_public,
+)
 from aibox.errors import NotFoundError
+from aibox.search_graph import entity_chunks
 
 router = APIRouter(prefix="/graph", tags=["graph"])
 
@@ -39,3 +46,29 @@ def neighbors(
         raise NotFoundError(f"entity {entity_id} not found")
     triples = graph.neighbors(user.user_id, entity_id, limit=limit)
     return Envelope(data=[triple_public(t) for t in triples])
+
+
+@router.get("/entities/{entity_id}/chunks", response_model=Envelope[list[EntityChunkPublic]])
+def chunks(
+    entity_id: str,
+    user: CurrentUser,
+    graph: GraphDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Envelope[list[EntityChunkPublic]]:
+    """The chunks that mention the entity or hold one of its relations, in document order."""
+    if graph.entity(user.user_id, entity_id) is None:
+        raise NotFoundError(f"entity {entity_id} not found")
+    return Envelope(
+        data=[
+            EntityChunkPublic(
+                index=c.chunk.index,
+                text=c.chunk.text,
+                start=c.chunk.start,
+                end=c.chunk.end,
+                page=c.chunk.page,
+                file_id=c.file_id,
+                filename=c.filename,
+            )
+            for c in entity_chunks(user.user_id, entity_id, limit=limit)
+        ]
+    )

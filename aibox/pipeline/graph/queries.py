@@ -3,6 +3,7 @@ ever travels as parameters, never inside the query text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,15 @@ class TripleRow:
     chunk: int
     evidence: str
     confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class MentionRow:
+    """The chunks of one file that mention an entity."""
+
+    entity_id: str
+    file_id: str
+    chunks: tuple[int, ...]
 
 
 _TRIPLE = (
@@ -100,6 +110,63 @@ class GraphQueries:
         triples = [_triple(row) for row in rows.result_set + rows_in.result_set]
         triples.sort(key=lambda t: (-t.confidence, t.source.name, t.target.name))
         return triples[:limit]
+
+    def entities_by_keys(self, user_id: str, keys: Sequence[str]) -> list[EntityRow]:
+        """The entities whose normalised key is one of ``keys``, most mentioned first."""
+        if not keys:
+            return []
+        rows = (
+            self.store.graph(user_id)
+            .ro_query(
+                "UNWIND $keys AS k MATCH (e:Entity {key: k}) "
+                "OPTIONAL MATCH (e)-[:MENTIONED_IN]->(d:Document) "
+                "RETURN e.id, e.name, e.type, count(d) AS files ORDER BY files DESC, e.name",
+                {"keys": list(keys)},
+            )
+            .result_set
+        )
+        return [EntityRow(str(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+    def relations_around(
+        self, user_id: str, entity_ids: Sequence[str], *, limit: int
+    ) -> list[TripleRow]:
+        """The one-hop relations of any of the entities, in either direction, most confident
+        first (a relation between two of them comes once)."""
+        if not entity_ids:
+            return []
+        graph = self.store.graph(user_id)
+        params = {"ids": list(entity_ids), "limit": limit}
+        out = graph.ro_query(
+            "UNWIND $ids AS id MATCH (a:Entity {id: id})-[r]->(b:Entity) " + _TRIPLE, params
+        )
+        into = graph.ro_query(
+            "UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {id: id}) " + _TRIPLE, params
+        )
+        seen: set[tuple[str, str, str, str, int]] = set()
+        triples = []
+        for triple in map(_triple, out.result_set + into.result_set):
+            t = triple
+            identity = (t.source.id, t.type, t.target.id, t.file_id, t.chunk)
+            if identity not in seen:
+                seen.add(identity)
+                triples.append(triple)
+        triples.sort(key=lambda t: (-t.confidence, t.source.name, t.target.name))
+        return triples[:limit]
+
+    def mentions(self, user_id: str, entity_ids: Sequence[str]) -> list[MentionRow]:
+        """Where each of the entities is mentioned: one row per entity and file."""
+        if not entity_ids:
+            return []
+        rows = (
+            self.store.graph(user_id)
+            .ro_query(
+                "UNWIND $ids AS id MATCH (e:Entity {id: id})-[m:MENTIONED_IN]->(d:Document) "
+                "RETURN e.id, d.file_id, m.chunks ORDER BY d.file_id",
+                {"ids": list(entity_ids)},
+            )
+            .result_set
+        )
+        return [MentionRow(str(r[0]), str(r[1]), tuple(int(c) for c in r[2])) for r in rows]
 
 
 def _triple(row: list[Any]) -> TripleRow:
