@@ -42,8 +42,22 @@ def leftovers(client: redis.Redis, file_id: str) -> dict[str, object]:
             "MATCH ()-[r]->() WHERE r.file_id = $f RETURN count(r)", {"f": file_id}
         ).result_set[0][0],
         "bytes": (get_settings().storage_path / USER / file_id).exists(),
+        "fulltext_file": client.hexists(keys.fulltext_files(USER), file_id)
+        or client.exists(keys.fulltext_file_terms(USER, file_id)),
+        "fulltext_postings": orphan_postings(client),
     }
     return {k: v for k, v in found.items() if v}
+
+
+def orphan_postings(client: redis.Redis) -> list[str]:
+    """Full-text postings of files the index no longer knows (a deleted file's)."""
+    live = set(client.hkeys(keys.fulltext_refs(USER)))
+    return [
+        f"{key} {ref}"
+        for key in client.scan_iter(match=f"aibox:fulltext:{USER}:term:*")
+        for ref in client.hkeys(key)
+        if ref not in live
+    ]
 
 
 def test_deleting_one_of_two_files_keeps_shared_entities(

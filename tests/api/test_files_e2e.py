@@ -9,7 +9,7 @@ import redis
 from fastapi.testclient import TestClient
 
 from aibox import keys
-from aibox.connections import get_graph_db
+from aibox.connections import get_binary_redis, get_graph_db
 from aibox.pipeline import runtime
 from aibox.pipeline.graph.store import GraphStore
 from aibox.services import job_registry
@@ -42,6 +42,12 @@ def wait_for_job(api: TestClient, job_id: str, timeout: float = 60) -> dict[str,
         return job if job["state"] in {"finished", "failed"} else None
 
     return dict(wait_for(ended, timeout=timeout, interval=0.2))
+
+
+def fulltext_snapshot(user: str = USER) -> dict[bytes, dict[bytes, bytes]]:
+    """Every posting of the user's full-text index, term key -> {file ref: packed records}."""
+    raw = get_binary_redis()
+    return {key: raw.hgetall(key) for key in raw.scan_iter(match=f"aibox:fulltext:{user}:term:*")}
 
 
 def vector_count(client: redis.Redis) -> int:
@@ -89,6 +95,8 @@ def test_regenerating_twice_leaves_the_same_counts(
     wait_until_done(api, submitted["file_id"])
     graph = GraphStore(get_graph_db())
     vectors, counts = vector_count(redis_client), graph.counts(USER)
+    postings = fulltext_snapshot()
+    assert len(postings) > 50
     for kind in ("vector", "vector", "graph", "graph", "full"):
         response = api.post(f"/api/v1/files/{submitted['file_id']}/regenerate", json={"type": kind})
         assert response.status_code == 202, response.text
@@ -100,6 +108,7 @@ def test_regenerating_twice_leaves_the_same_counts(
         assert job["queue"] == expected_queue
         assert vector_count(redis_client) == vectors
         assert graph.counts(USER) == counts
+        assert fulltext_snapshot() == postings
     assert registry_states(submitted["file_id"]) == {"finished"}
 
 

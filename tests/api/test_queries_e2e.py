@@ -119,3 +119,94 @@ def test_user_input_never_becomes_cypher(api: TestClient) -> None:
     assert response.json()["data"] == []
     entities = api.get("/api/v1/graph/entities", params={"q": "apple"}).json()["data"]
     assert entities, "the graph must still be there"
+
+
+def test_each_mode_says_which_ranking_found_each_hit(api: TestClient) -> None:
+    english = processed(api, "english.md")
+    processed(api, "traditional.txt")
+    query = "Microsoft acquired GitHub"
+    fulltext = search(api, query=query, k=3, mode="fulltext")
+    assert fulltext[0]["file_id"] == english["file_id"]
+    assert "Microsoft acquired GitHub" in fulltext[0]["text"]
+    assert all(set(h["found_by"]) == {"fulltext"} for h in fulltext)
+    assert fulltext[0]["found_by"]["fulltext"] == {"rank": 1, "score": fulltext[0]["score"]}
+    # Only the English chunks hold these words: the Chinese file is not a full-text hit.
+    assert {h["file_id"] for h in fulltext} == {english["file_id"]}
+    vector = search(api, query=query, k=3, mode="vector")
+    assert all(set(h["found_by"]) == {"vector"} for h in vector)
+    assert all(0 < h["score"] <= 1 for h in vector)
+    hybrid = search(api, query=query, k=3)
+    assert hybrid[0]["file_id"] == english["file_id"]
+    assert set(hybrid[0]["found_by"]) == {"fulltext", "vector"}
+    assert [h["score"] for h in hybrid] == sorted((h["score"] for h in hybrid), reverse=True)
+    response = api.post("/api/v1/search", json={"query": query, "mode": "semantic"})
+    assert response.status_code == 422
+
+
+def test_full_text_finds_traditional_text_from_simplified_queries(api: TestClient) -> None:
+    chinese = processed(api, "traditional.txt")
+    for query in ("台积电总部", "鸿海收购夏普", "中央研究院"):
+        hits = search(api, query=query, k=1, mode="fulltext")
+        assert hits, query
+        assert hits[0]["file_id"] == chinese["file_id"]
+    hits = search(api, query="鸿海收购夏普", k=1, mode="fulltext")
+    assert "鴻海在2016年收購了夏普公司" in hits[0]["text"]
+
+
+def test_graph_adds_the_named_entities_their_relations_and_chunks(api: TestClient) -> None:
+    english = processed(api, "english.md")
+    processed(api, "traditional.txt")
+    response = api.post("/api/v1/search", json={"query": "who founded apple", "graph": True})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    names = {e["name"] for e in body["graph"]["entities"]}
+    assert any(name.startswith("Apple") for name in names), names
+    founded = [r for r in body["graph"]["relations"] if r["type"] == "FOUNDED"]
+    assert any(r["source"]["name"] == "Steve Jobs" for r in founded), founded
+    assert all(r["evidence"] for r in body["graph"]["relations"])
+    graph_hits = [h for h in body["data"] if "graph" in h["found_by"]]
+    assert graph_hits
+    assert all(h["file_id"] == english["file_id"] for h in graph_hits)
+    # Without graph there is no context and no graph ranking.
+    plain = api.post("/api/v1/search", json={"query": "who founded apple"}).json()
+    assert plain["graph"] is None
+    assert all("graph" not in h["found_by"] for h in plain["data"])
+    # A Chinese query names its entities in either script.
+    chinese = api.post("/api/v1/search", json={"query": "台积电的董事长", "graph": True}).json()
+    assert any("台積電" in e["name"] for e in chinese["graph"]["entities"])
+
+
+def test_entity_chunks_lists_where_an_entity_is_mentioned(
+    api: TestClient, make_client: Any
+) -> None:
+    english = processed(api, "english.md")
+    apple = next(
+        e
+        for e in api.get("/api/v1/graph/entities", params={"q": "apple"}).json()["data"]
+        if e["name"].startswith("Apple")
+    )
+    response = api.get(f"/api/v1/graph/entities/{apple['id']}/chunks")
+    assert response.status_code == 200, response.text
+    chunks = response.json()["data"]
+    assert chunks
+    assert all(c["file_id"] == english["file_id"] for c in chunks)
+    assert all("Apple" in c["text"] for c in chunks)
+    assert [c["index"] for c in chunks] == sorted(c["index"] for c in chunks)
+    assert (
+        api.get(f"/api/v1/graph/entities/{apple['id']}/chunks?limit=1").json()["data"]
+        == (chunks[:1])
+    )
+    assert api.get("/api/v1/graph/entities/0000000000000000/chunks").status_code == 404
+    # Another user's graph has no such entity.
+    other = make_client("someone-else")
+    assert other.get(f"/api/v1/graph/entities/{apple['id']}/chunks").status_code == 404
+
+
+def test_full_text_search_works_across_embedders(
+    api: TestClient, redis_client: redis.Redis
+) -> None:
+    english = processed(api, "english.md")
+    vector_index().record_embedder("local", "some-old-file", "openai-some-model-768")
+    assert api.post("/api/v1/search", json={"query": "Apple"}).status_code == 409
+    hits = search(api, query="Apple founders", mode="fulltext")
+    assert hits[0]["file_id"] == english["file_id"]

@@ -112,16 +112,20 @@ class GraphQueries:
         return triples[:limit]
 
     def entities_by_keys(self, user_id: str, keys: Sequence[str]) -> list[EntityRow]:
-        """The entities whose normalised key is one of ``keys``, most mentioned first."""
+        """The entities whose normalised key is one of ``keys`` or starts with one of them
+        followed by a space (``apple`` finds ``apple inc.``), most mentioned first."""
         if not keys:
             return []
+        ranges = [[k, k] for k in keys]
+        ranges += [[f"{k} ", f"{k} \U0010ffff"] for k in keys if len(k) > 2]
         rows = (
             self.store.graph(user_id)
             .ro_query(
-                "UNWIND $keys AS k MATCH (e:Entity {key: k}) "
-                "OPTIONAL MATCH (e)-[:MENTIONED_IN]->(d:Document) "
+                # Two string comparisons on the key, unlike STARTS WITH, use the key index.
+                "UNWIND $ranges AS r MATCH (e:Entity) WHERE e.key >= r[0] AND e.key <= r[1] "
+                "WITH DISTINCT e OPTIONAL MATCH (e)-[:MENTIONED_IN]->(d:Document) "
                 "RETURN e.id, e.name, e.type, count(d) AS files ORDER BY files DESC, e.name",
-                {"keys": list(keys)},
+                {"ranges": ranges},
             )
             .result_set
         )
