@@ -7,9 +7,10 @@ Three rankings of the user's chunks, each asked for its best ``depth`` candidate
 - ``vector``: similarity of the query's embedding in the user's vector set;
 - ``graph`` (on request): chunks holding the entities the query names and their relations.
 
-``mode="hybrid"`` (the default) fuses them by weighted reciprocal rank (the weights are
-settings; a ranking of weight 0 is not computed); ``vector`` and ``fulltext`` use one alone,
-scored by that ranking's own score. Every result says which rankings found it, at what rank.
+``mode="hybrid"`` (the default) fuses them (:mod:`aibox.pipeline.fusion`: relative score
+fusion by default; the method and the weights are settings, and a ranking of weight 0 is not
+computed); ``vector`` and ``fulltext`` use one alone, scored by that ranking's own score.
+Every result says which rankings found it, at what rank and with what score.
 
 Vectors of different embedders never mix (one vector set per user and embedder), so the vector
 ranking can only reach files indexed with the embedder configured now; ``other_embedders``
@@ -65,9 +66,25 @@ def describe(others: dict[str, int]) -> str:
     return ", ".join(f"{n} with {e}" for e, n in sorted(others.items()))
 
 
+#: The hybrid mode's vector weight when the settings leave it to the embedder. The hashing
+#: embedder's ranking is near noise beside BM25 (retrieval benchmark: MRR within ±0.01 of full
+#: text alone at weight 0.25, worse above), so hybrid search leaves it out; a model's ranking
+#: helps questions in its languages.
+VECTOR_WEIGHT_BY_EMBEDDER = {"hashing": 0.0}
+MODEL_VECTOR_WEIGHT = 0.25
+
+
+def vector_weight() -> float:
+    """The hybrid mode's vector weight: the setting, or the configured embedder's default."""
+    configured = get_settings().search_vector_weight
+    if configured is not None:
+        return configured
+    return VECTOR_WEIGHT_BY_EMBEDDER.get(get_settings().embedder, MODEL_VECTOR_WEIGHT)
+
+
 def uses_vectors(mode: Mode) -> bool:
     """Whether a search in ``mode`` reads the vector index (and so depends on the embedder)."""
-    return mode == "vector" or (mode == "hybrid" and get_settings().search_vector_weight > 0)
+    return mode == "vector" or (mode == "hybrid" and vector_weight() > 0)
 
 
 def find(
@@ -84,7 +101,7 @@ def find(
     depth = max(k, settings.search_candidates)
     weights = {
         "fulltext": settings.search_fulltext_weight,
-        "vector": settings.search_vector_weight,
+        "vector": vector_weight(),
         "graph": settings.search_graph_weight,
     }
     rankings: dict[str, list[tuple[ChunkKey, float]]] = {}
@@ -99,7 +116,7 @@ def find(
     context = None
     if graph:
         context, rankings["graph"] = graph_ranking(user_id, query, depth, file_ids)
-    fused = fuse(rankings, weights)
+    fused = fuse(rankings, weights, method=settings.search_fusion)
     if len(rankings) == 1:  # one ranking: its own scores, not reciprocal ranks
         for item in fused:
             item.score = next(iter(item.by.values())).score

@@ -92,11 +92,18 @@ class Settings(BaseSettings):
     openai_max_retries: int = 3
 
     # Search: how many candidates each ranking (full text, vector, graph) offers to the fusion,
-    # and each ranking's weight in the hybrid mode's reciprocal rank fusion (0 leaves it out).
+    # how the hybrid mode fuses them (relative score fusion or reciprocal rank fusion) and
+    # each ranking's weight (0 leaves it out). Chosen on the retrieval benchmark's dev split
+    # (bench/retrieval.py). The vector weight defaults by embedder: 0 for hashing (its ranking
+    # adds nothing measurable beside BM25), 0.25 for a model; give a strong multilingual
+    # embedder more.
     search_candidates: int = 50
+    search_fusion: Literal["relative", "rrf"] = "relative"
     search_fulltext_weight: float = 1.0
-    search_vector_weight: float = 1.0
-    search_graph_weight: float = 1.0
+    search_vector_weight: float | None = Field(
+        default=None, description="None: 0 with the hashing embedder, 0.25 with a model"
+    )
+    search_graph_weight: float = 0.3
 
     # Knowledge graph: heuristic (offline default) or llm (any OpenAI-compatible chat endpoint).
     kg_extractor: str = "heuristic"

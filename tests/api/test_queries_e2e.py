@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from aibox.services import vector_index
+from aibox.settings import get_settings
 from tests.api.test_files_e2e import DATA, upload, wait_until_done
 
 
@@ -34,13 +36,21 @@ def test_search_finds_the_passage_and_scopes_to_files(api: TestClient) -> None:
     assert "Microsoft acquired GitHub" in top["text"]
     source = (DATA / "english.md").read_text(encoding="utf-8")
     assert source[top["start"] : top["end"]] == top["text"]
-    assert 0 < top["score"] <= 1
+    assert top["score"] > 0
     assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
     chinese_hits = search(api, query="鴻海在2016年收購了夏普公司", k=3)
     assert chinese_hits[0]["file_id"] == chinese["file_id"]
+    # Scoped to a file that shares no word with the query: full text finds nothing there,
+    # vectors still rank its chunks; neither strays into the other file.
     scoped = search(api, query="Microsoft acquired GitHub", k=5, file_ids=[chinese["file_id"]])
-    assert scoped
-    assert {h["file_id"] for h in scoped} == {chinese["file_id"]}
+    assert scoped == []
+    for mode in ("vector", "fulltext"):
+        query = "鴻海 GitHub"
+        scoped = search(api, query=query, k=5, mode=mode, file_ids=[chinese["file_id"]])
+        assert scoped, mode
+        assert {h["file_id"] for h in scoped} == {chinese["file_id"]}, mode
+    vector = search(api, query="Microsoft acquired GitHub", k=3, mode="vector")
+    assert all(0 < h["score"] <= 1 for h in vector)
 
 
 def test_search_refuses_files_of_others_and_bad_bodies(api: TestClient) -> None:
@@ -53,12 +63,19 @@ def test_search_refuses_files_of_others_and_bad_bodies(api: TestClient) -> None:
         assert response.json()["code"] == "validation_error"
 
 
-def test_search_refuses_to_mix_embedders(api: TestClient, redis_client: redis.Redis) -> None:
+def test_search_refuses_to_mix_embedders(
+    api: TestClient, redis_client: redis.Redis, monkeypatch: pytest.MonkeyPatch
+) -> None:
     processed(api, "english.md")
     # A file indexed under another embedder (as after changing AIBOX_EMBEDDER).
     vector_index().record_embedder("local", "some-old-file", "openai-some-model-768")
-    response = api.post("/api/v1/search", json={"query": "Apple"})
-    assert response.status_code == 409
+    # Hybrid search with the hashing embedder leaves vectors out (weight 0): it answers.
+    assert api.post("/api/v1/search", json={"query": "Apple"}).status_code == 200
+    monkeypatch.setattr(get_settings(), "search_vector_weight", 0.25)
+    for body in ({"query": "Apple"}, {"query": "Apple", "mode": "vector"}):
+        response = api.post("/api/v1/search", json=body)
+        assert response.status_code == 409, body
+    response = api.post("/api/v1/search", json={"query": "Apple", "mode": "vector"})
     body = response.json()
     assert body["code"] == "embedder_mismatch"
     assert "openai-some-model-768" in body["message"]
@@ -121,7 +138,9 @@ def test_user_input_never_becomes_cypher(api: TestClient) -> None:
     assert entities, "the graph must still be there"
 
 
-def test_each_mode_says_which_ranking_found_each_hit(api: TestClient) -> None:
+def test_each_mode_says_which_ranking_found_each_hit(
+    api: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     english = processed(api, "english.md")
     processed(api, "traditional.txt")
     query = "Microsoft acquired GitHub"
@@ -135,6 +154,9 @@ def test_each_mode_says_which_ranking_found_each_hit(api: TestClient) -> None:
     vector = search(api, query=query, k=3, mode="vector")
     assert all(set(h["found_by"]) == {"vector"} for h in vector)
     assert all(0 < h["score"] <= 1 for h in vector)
+    # With the hashing embedder, hybrid search is full text alone (vector weight 0).
+    assert search(api, query=query, k=3) == fulltext
+    monkeypatch.setattr(get_settings(), "search_vector_weight", 0.25)
     hybrid = search(api, query=query, k=3)
     assert hybrid[0]["file_id"] == english["file_id"]
     assert set(hybrid[0]["found_by"]) == {"fulltext", "vector"}
@@ -207,6 +229,7 @@ def test_full_text_search_works_across_embedders(
 ) -> None:
     english = processed(api, "english.md")
     vector_index().record_embedder("local", "some-old-file", "openai-some-model-768")
-    assert api.post("/api/v1/search", json={"query": "Apple"}).status_code == 409
+    response = api.post("/api/v1/search", json={"query": "Apple", "mode": "vector"})
+    assert response.status_code == 409
     hits = search(api, query="Apple founders", mode="fulltext")
     assert hits[0]["file_id"] == english["file_id"]

@@ -197,6 +197,14 @@ def test_search_finds_the_users_chunks(runner: CliRunner, tmp_path: Path) -> Non
     user_store().add("other", secrets.token_urlsafe(16), role="user")
     theirs = run(runner, "search", "Grace Hopper compiler", "--user", "other")
     assert "hopper.md" not in theirs.output
+    vector = run(runner, "search", "Grace Hopper compiler", "--mode", "vector")
+    assert vector.exit_code == 0, vector.output
+    assert "vector 1" in vector.output
+    graph = run(runner, "search", "who is grace hopper", "--graph")
+    assert graph.exit_code == 0, graph.output
+    assert "fulltext 1" in graph.output
+    assert "entities named in the query: Grace Hopper (PERSON)" in graph.output
+    assert run(runner, "search", "Grace", "--mode", "semantic").exit_code == 2
 
 
 def test_check_passes_with_the_worker_consuming(runner: CliRunner) -> None:
