@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench bench-corpus clean
 
 install: $(STAMP)
 
@@ -39,7 +39,26 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,st,bench]'
 	@touch $(BENCH_STAMP)
 
-bench: $(BENCH_STAMP)
+# The benchmark corpora are Debian packages (documents nobody here wrote; see bench/corpus.py
+# and bench/retrieval_corpus.py); Chromium prints some of them to PDF. Installed when missing
+# and apt-get can run; otherwise the benchmark names what is missing and skips it.
+BENCH_PACKAGES := python3.11-doc debian-reference-zh-tw debian-handbook manpages-zh git-doc \
+	groff-base chromium fonts-wqy-microhei
+
+bench-corpus:
+	@missing=""; for p in $(BENCH_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo "installing the benchmark corpora:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "benchmark corpora missing (apt-get install$$missing); those parts will be skipped"; \
+		fi; \
+	fi
+
+bench: $(BENCH_STAMP) bench-corpus
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:

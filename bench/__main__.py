@@ -2,7 +2,8 @@
 
 Scenarios (each on its own private Redis + FalkorDB server with its own workers):
 dispatch, submission, ingestion (with resources and 1 vs 2 worker processes), stages (the
-hashing pipeline's own overhead, profiled) and queries. Every comparison alternates with
+hashing pipeline's own overhead, profiled), queries (latency) and retrieval (quality on a
+labelled set of real documents). Every comparison alternates with
 aibox over several rounds; medians, min–max and ratios go to ``bench/results/latest.json``,
 and ``BENCHMARKS.md`` with its plots is regenerated from that file.
 
@@ -26,13 +27,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import dispatch, ingestion, queries, report, stages, submission
+from bench import dispatch, ingestion, queries, report, retrieval, stages, submission
 from bench.common import ROOT
 from bench.corpus import Corpus
 from bench.options import overrides
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries")
+SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries", "retrieval")
 
 QUICK: dict[str, Any] = {
     "dispatch": {"n": 5000, "rounds": 3, "variants": False},
@@ -40,6 +41,7 @@ QUICK: dict[str, Any] = {
     "ingestion": {"rounds": 3, "minilm_rounds": 2},
     "stages": {"rounds": 3},
     "queries": {"sizes": [(10_000, 5_000)], "queries": 300, "rounds": 3},
+    "retrieval": {"split": "test", "embedders": ["hashing", "minilm"]},
 }
 FULL: dict[str, Any] = {
     "dispatch": {"n": 5000, "rounds": 5, "variants": True},
@@ -47,6 +49,7 @@ FULL: dict[str, Any] = {
     "ingestion": {"rounds": 3, "minilm_rounds": 3},
     "stages": {"rounds": 5},
     "queries": {"sizes": [(10_000, 5_000), (100_000, 20_000)], "queries": 1000, "rounds": 5},
+    "retrieval": {"split": "test", "embedders": ["hashing", "minilm"]},
 }
 
 
@@ -155,8 +158,11 @@ def main() -> int:
                 )
             elif name == "stages":
                 out = stages.run(mode, cfg["rounds"], corpus)
-            else:
+            elif name == "queries":
                 out = queries.run(cfg["sizes"], cfg["queries"], cfg["rounds"])
+            else:
+                embedders = [e for e in cfg["embedders"] if e != "minilm" or not args.no_minilm]
+                out = retrieval.run(cfg["split"], embedders)
             out["when"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))
             out["mode"] = mode
             out["config"] = cfg

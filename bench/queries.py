@@ -11,6 +11,8 @@ from typing import Any
 from bench.common import PY, private_stack, run_json, summary
 
 LABELS = {
+    "hybrid": "aibox search, hybrid (k=10)",
+    "fulltext": "aibox search, fulltext (k=10)",
     "search": "aibox VectorIndex.search (k=10)",
     "vsim": "bare VSIM command (limit)",
     "neighbors": "aibox GraphQueries.neighbors (1 hop, limit 50)",
@@ -38,6 +40,8 @@ def run(sizes: list[tuple[int, int]], queries: int, rounds: int) -> dict[str, An
             "queries_per_round": queries,
             "rounds": rounds,
             "vector_load_s": raw["vector_load_s"],
+            "fulltext_load_s": raw["fulltext_load_s"],
+            "fulltext_bytes_per_chunk": raw["fulltext_bytes_per_chunk"],
             "graph_load_s": raw["graph_load_s"],
         }
         for name, per_round in raw["rounds"].items():
@@ -47,7 +51,9 @@ def run(sizes: list[tuple[int, int]], queries: int, rounds: int) -> dict[str, An
             }
         out["sizes"].append(row)
         print(
-            f"  queries {chunks} chunks / {entities} entities: search p50 "
+            f"  queries {chunks} chunks / {entities} entities: hybrid p50 "
+            f"{row['hybrid']['p50_ms']['median']:.2f} ms p99 "
+            f"{row['hybrid']['p99_ms']['median']:.2f} ms; vector search p50 "
             f"{row['search']['p50_ms']['median']:.2f} ms p99 "
             f"{row['search']['p99_ms']['median']:.2f} ms (VSIM p99 "
             f"{row['vsim']['p99_ms']['median']:.2f}); load {raw['vector_load_s']:.1f}s"

@@ -10,6 +10,7 @@ import json
 import statistics
 from typing import Any
 
+from bench import report_retrieval
 from bench.common import ROOT
 
 OUT = ROOT / "BENCHMARKS.md"
@@ -102,6 +103,8 @@ def write(results: dict[str, Any]) -> None:
         _queue_overhead(add, sc)
     if "queries" in sc:
         _queries(add, sc["queries"])
+    if "retrieval" in sc:
+        report_retrieval.section(add, sc["retrieval"])
     if NOTES.exists():
         add("## Findings, profiles and what was done")
         add("")
@@ -249,6 +252,7 @@ def _targets(add: Any, sc: dict[str, Any]) -> None:
                 None,
             )
         )
+    rows += report_retrieval.targets(sc)
     add("## Targets")
     add("")
     add("| target | measured: median (min–max) | verdict |")
@@ -468,11 +472,14 @@ def _queue_overhead(add: Any, sc: dict[str, Any]) -> None:
 def _queries(add: Any, q: dict[str, Any]) -> None:
     add("## 4. Queries")
     add("")
-    add("Data loaded directly through aibox's own writers (`VectorIndex.add`: random unit")
-    add("384-d vectors, a worst case for HNSW since real embeddings cluster;")
-    add("`GraphStore.replace_file`: files of 1,000 entities with ~3 typed relations each), then")
-    add("aibox's own query functions")
-    add("alternate query by query with the bare command (the limit), in one process.")
+    add("Data loaded directly through aibox's own writers, in files of 1,000 chunks: chunk")
+    add("texts of the ingestion corpus as aibox chunks them, reused in turn past its size, with")
+    add("their full-text postings (`FullTextIndex.replace`) and random unit 384-d vectors")
+    add("(`VectorIndex.add`, a worst case for HNSW since real embeddings cluster);")
+    add("`GraphStore.replace_file`: files of 1,000 entities with ~3 typed relations each. Then")
+    add("aibox's own query functions alternate query by query, in one process: `search.find`")
+    add("(what the API runs) on phrases and word bags taken from the chunks, and the vector and")
+    add("graph reads beside the bare command (the limit).")
     add("")
     add("| chunks | entities | query | p50 ms | p99 ms |")
     add("| --- | --- | --- | --- | --- |")
@@ -486,14 +493,20 @@ def _queries(add: Any, q: dict[str, Any]) -> None:
                 )
                 tag = (
                     f"{size['chunks'] // 1000}k"
-                    if key in ("search", "vsim")
+                    if key in ("hybrid", "fulltext", "search", "vsim")
                     else (f"{size['entities'] // 1000}k ent.")
                 )
                 bars.append((f"{label} @ {tag}", size[key]["p99_ms"]))
     add("")
     loads = "; ".join(
-        f"{s['chunks']:,} vectors in {s['vector_load_s']:.1f} s, {s['entities']:,} entities in "
-        f"{s['graph_load_s']:.1f} s"
+        f"{s['chunks']:,} vectors in {s['vector_load_s']:.1f} s"
+        + (
+            f", their full-text postings in {s['fulltext_load_s']:.1f} s "
+            f"({s['fulltext_bytes_per_chunk']:,.0f} bytes of server memory per chunk)"
+            if "fulltext_load_s" in s
+            else ""
+        )
+        + f", {s['entities']:,} entities in {s['graph_load_s']:.1f} s"
         for s in q["sizes"]
     )
     add(f"Loading: {loads}.")
