@@ -74,9 +74,7 @@ def test_chinese_documents_are_found_in_either_script(index: FullTextIndex) -> N
     assert search(index, "软件")[0] == ("zh", 1)
 
 
-def test_replacing_a_file_leaves_no_stale_postings(
-    index: FullTextIndex, redis_client: Any
-) -> None:
+def test_replacing_a_file_leaves_no_stale_postings(index: FullTextIndex, redis_client: Any) -> None:
     add(index, "f1", "alpha beta", "gamma delta", "epsilon")
     add(index, "f2", "alpha")
     add(index, "f1", "alpha zeta")  # fewer chunks, other words

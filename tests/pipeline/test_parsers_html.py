@@ -178,3 +178,15 @@ def test_unclosed_tag_with_a_huge_name_is_scanned_once() -> None:
     markup = "<p>x</p>" * 2000 + "<a" + "b" * 1_000_000
     assert limit_markup(markup) == markup
     assert parse_bytes(markup.encode(), "html").text == "\n\n".join(["x"] * 2000)
+
+
+def test_a_sidebar_of_links_is_navigation_a_sidebar_of_prose_is_content() -> None:
+    # The second box is shaped like the Debian handbook's (DocBook) TIP boxes.
+    html = (
+        "<body><div class='sidebar'><a href='/'>Home</a> <a href='/a'>Archive</a></div>"
+        "<p>Body.</p><div class='sidebar'><a id='sidebar.tip'></a><p><b>TIP</b> Run "
+        "<a href='#x'>apt</a> with --simulate first to see what would change.</p></div></body>"
+    )
+    doc = parse_bytes(html.encode(), "html")
+    assert doc.text == "Body.\n\nTIP Run apt with --simulate first to see what would change."
+

@@ -27,8 +27,11 @@ _SKIPPED_ROLES = frozenset({"navigation", "search", "banner", "contentinfo", "co
 # Navigation in common generators: Sphinx, DocBook, Bootstrap-like themes.
 _SKIPPED_CLASSES = frozenset(
     "related sphinxsidebar footer headerlink navheader navfooter toc breadcrumb breadcrumbs "
-    "navbar sidebar mobile-nav menu-wrapper skip-link".split()
+    "navbar mobile-nav menu-wrapper skip-link".split()
 )
+# Navigation in a blog theme, content in DocBook (the Debian handbook's TIP and NOTE boxes):
+# left out only when most of its text is link text.
+_LINK_LIST_CLASSES = frozenset({"sidebar"})
 _PARAGRAPH_TAGS = frozenset(
     "p pre blockquote table ul ol dl section article main figure hr address details "
     "fieldset".split()
@@ -122,7 +125,17 @@ def _skipped(tag: str, node: LexborNode, in_article: bool) -> bool:
         return True
     if (attributes.get("role") or "").lower() in _SKIPPED_ROLES:
         return True
-    return not _SKIPPED_CLASSES.isdisjoint((attributes.get("class") or "").split())
+    classes = (attributes.get("class") or "").split()
+    if not _SKIPPED_CLASSES.isdisjoint(classes):
+        return True
+    return not _LINK_LIST_CLASSES.isdisjoint(classes) and _mostly_links(node)
+
+
+def _mostly_links(node: LexborNode) -> bool:
+    """True when links hold at least half of the element's visible text."""
+    text = len("".join(node.text(deep=True).split()))
+    links = sum(len("".join(a.text(deep=True).split())) for a in node.css("a"))
+    return links * 2 >= text
 
 
 class _TextBuilder:
