@@ -117,7 +117,7 @@ def find(
     if graph:
         context, rankings["graph"] = graph_ranking(user_id, query, depth, file_ids)
     fused = fuse(rankings, weights, method=settings.search_fusion)
-    if len(rankings) == 1:  # one ranking: its own scores, not reciprocal ranks
+    if len(rankings) == 1:  # one ranking: its own scores (BM25, similarity), not fused ones
         for item in fused:
             item.score = next(iter(item.by.values())).score
     return Results(_load(user_id, fused, k), context)

@@ -16,6 +16,7 @@ cli.command()(jobs.status)
 cli.command("retry-failed")(jobs.retry_failed)
 cli.command()(info.info)
 cli.command()(search.search)
+cli.command()(search.reindex)
 cli.command()(check.check)
 cli.add_typer(users.app, name="users", help="Manage user accounts and roles.")
 

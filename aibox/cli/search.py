@@ -1,16 +1,21 @@
-"""``aibox search TEXT``: a user's best chunks for TEXT, as the search API finds them."""
+"""``aibox search TEXT``: a user's best chunks for TEXT, as the search API finds them;
+``aibox reindex``: the full-text index rebuilt from the stored chunks."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from aibox.connections import get_redis
+from aibox.locks import FileLock
 from aibox.pipeline import runtime
+from aibox.pipeline.terms import file_terms
 from aibox.search import MODES, Mode, describe, find, other_embedders, uses_vectors
-from aibox.services import user_store
+from aibox.services import chunk_store, file_store, fulltext_index, user_store
 
 console = Console()
 
@@ -58,3 +63,31 @@ def search(
             relations.add_row(t.source.name, t.type, t.target.name, t.evidence[:120])
         if results.graph.relations:
             console.print(relations)
+
+
+def reindex(
+    user: Annotated[
+        str | None, typer.Option(help="only this user's files (default: every user's)")
+    ] = None,
+) -> None:
+    """Rebuild the full-text index from the stored chunks (after upgrading to a version with
+    full-text search, or after changing the analyzer). A file a job holds is skipped: the job
+    indexes it itself."""
+    users = [user] if user else [u.user_id for u in user_store().all()]
+    done = busy = 0
+    for user_id in users:
+        offset = 0
+        while page := file_store().list_for_user(user_id, offset=offset, limit=200):
+            offset += len(page)
+            for record in page:
+                lock = FileLock(get_redis(), record.file_id, f"reindex-{uuid.uuid4().hex}", 60)
+                if not lock.acquire():
+                    busy += 1
+                    continue
+                try:
+                    chunks = chunk_store().load(record.file_id)
+                    fulltext_index().replace(user_id, record.file_id, file_terms(chunks))
+                    done += 1
+                finally:
+                    lock.release()
+    console.print(f"re-indexed {done} files" + (f"; {busy} held by running jobs" if busy else ""))

@@ -25,7 +25,9 @@ from typer.testing import CliRunner
 
 from aibox import app, keys
 from aibox.cli import cli, info, jobs, search
-from aibox.services import file_store, job_registry, user_store
+from aibox.connections import get_redis
+from aibox.locks import FileLock
+from aibox.services import file_store, fulltext_index, job_registry, user_store
 from tests.cli.support import (
     CORRUPT_PDF,
     STATES,
@@ -205,6 +207,29 @@ def test_search_finds_the_users_chunks(runner: CliRunner, tmp_path: Path) -> Non
     assert "fulltext 1" in graph.output
     assert "entities named in the query: Grace Hopper (PERSON)" in graph.output
     assert run(runner, "search", "Grace", "--mode", "semantic").exit_code == 2
+
+
+def test_reindex_rebuilds_the_full_text_index_from_stored_chunks(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    body = b"# Lovelace\n\nAda Lovelace wrote the first published algorithm.\n"
+    path = write(tmp_path, "lovelace.md", body)
+    assert run(runner, "submit", path, "--wait", "--timeout", "120").exit_code == 0
+    (record,) = file_store().list_for_user("local")
+    # As on a server upgraded from a version without a full-text index.
+    fulltext_index().remove("local", record.file_id)
+    assert "lovelace.md" not in run(runner, "search", "Lovelace", "--mode", "fulltext").output
+    lock = FileLock(get_redis(), record.file_id, "a-running-job", 30)
+    assert lock.acquire()
+    try:
+        held = run(runner, "reindex")
+    finally:
+        lock.release()
+    assert "re-indexed 0 files; 1 held by running jobs" in held.output
+    result = run(runner, "reindex", "--user", "local")
+    assert result.exit_code == 0, result.output
+    assert "re-indexed 1 files" in result.output
+    assert "lovelace.md" in run(runner, "search", "Lovelace", "--mode", "fulltext").output
 
 
 def test_check_passes_with_the_worker_consuming(runner: CliRunner) -> None:
