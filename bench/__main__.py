@@ -7,7 +7,7 @@ labelled set of real documents). Every comparison alternates with
 aibox over several rounds; medians, min–max and ratios go to ``bench/results/latest.json``,
 and ``BENCHMARKS.md`` with its plots is regenerated from that file.
 
-``python -m bench`` is quick mode (about 12 minutes on 2 cores); ``--full`` uses the issue's full
+``python -m bench`` is quick mode (about 20 minutes on 2 cores); ``--full`` uses the issue's full
 sizes; ``--only dispatch,queries`` reruns some scenarios and keeps the others' last results
 (each scenario records its own time and mode). Other corpora and counts: ``--corpus DIR``
 (repeatable) and ``--documents N`` choose the ingestion documents, ``--set scenario.key=value``

@@ -11,7 +11,8 @@ from typing import Any
 from bench.common import PY, private_stack, run_json, summary
 
 LABELS = {
-    "hybrid": "aibox search, hybrid (k=10)",
+    "hybrid": "aibox search, hybrid (k=10; hashing: full text alone)",
+    "hybrid_vectors": "aibox search, hybrid with vectors fused (weight 0.25, k=10)",
     "fulltext": "aibox search, fulltext (k=10)",
     "search": "aibox VectorIndex.search (k=10)",
     "vsim": "bare VSIM command (limit)",

@@ -6,7 +6,8 @@ when CHUNKS exceeds them) in files of 1,000: their texts, full-text postings
 (``FullTextIndex.replace``) and random unit vectors (384-d, the hashing and MiniLM size,
 ``VectorIndex.add``); and a graph of ENTITIES entities through ``GraphStore.replace_file``.
 Then times, alternating query by query: ``aibox.search.find`` (k=10, what the API calls) in
-the fulltext and hybrid modes on phrases and word bags taken from the chunks,
+the fulltext and hybrid modes (hybrid also with the vector ranking fused at weight 0.25, a
+model embedder's default) on phrases and word bags taken from the chunks,
 ``VectorIndex.search`` (k=10) against a bare ``VSIM`` command (the limit), and
 ``GraphQueries.neighbors`` (one hop, limit 50) against one bare anchored Cypher query.
 Prints the per-round p50/p99 in JSON, and the server memory the full-text index took.
@@ -179,12 +180,17 @@ def main() -> None:
     rng = np.random.default_rng(11)
     rnd = random.Random(11)
     series: dict[str, list[dict[str, float]]] = {
-        k: [] for k in ("hybrid", "fulltext", "search", "vsim", "neighbors", "cypher")
+        k: []
+        for k in ("hybrid", "hybrid_vectors", "fulltext", "search", "vsim", "neighbors", "cypher")
     }
+    settings = get_settings()
     for _ in range(rounds):
         times: dict[str, list[float]] = {k: [] for k in series}
         for vector, text in zip(_unit(rng, queries), texts, strict=True):
             times["hybrid"].append(_timed(lambda t=text: find(USER, t, 10, mode="hybrid")))
+            settings.search_vector_weight = 0.25  # a model embedder's default: vectors fused
+            times["hybrid_vectors"].append(_timed(lambda t=text: find(USER, t, 10, mode="hybrid")))
+            settings.search_vector_weight = None
             times["fulltext"].append(_timed(lambda t=text: find(USER, t, 10, mode="fulltext")))
             times["search"].append(_timed(lambda v=vector: index.search(USER, embedder_id, v, 10)))
             blob = vector.tobytes()
