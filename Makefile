@@ -32,7 +32,7 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-# Quick mode by default (about 12 minutes on 2 cores); BENCH_ARGS=--full for the full sizes.
+# Quick mode by default (about 20 minutes on 2 cores); BENCH_ARGS=--full for the full sizes.
 BENCH_STAMP := $(VENV)/.bench-stamp
 
 $(BENCH_STAMP): $(STAMP) pyproject.toml

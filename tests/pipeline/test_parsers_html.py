@@ -189,4 +189,3 @@ def test_a_sidebar_of_links_is_navigation_a_sidebar_of_prose_is_content() -> Non
     )
     doc = parse_bytes(html.encode(), "html")
     assert doc.text == "Body.\n\nTIP Run apt with --simulate first to see what would change."
-
