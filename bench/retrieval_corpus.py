@@ -57,8 +57,8 @@ logger = logging.getLogger(__name__)
 
 SPLITS = ("dev", "test")
 LANGUAGES = ("en", "zh_tw")
-#: Bumped when the selection or the conversion changes: an older build is then rebuilt.
-BUILD_VERSION = 3
+#: Bumped when the plan or the conversion changes: an older build is then rebuilt.
+BUILD_VERSION = 4
 SEED = "aibox-retrieval-corpus"
 
 MIN_TEXT_BYTES = 3_000
@@ -117,6 +117,8 @@ FORMAT_PLAN: dict[tuple[str, str], dict[str, int]] = {
     ("zh_tw", "test"): {"big5": 5, "pdf": 5, "docx": 5, "html": 8},
 }
 _EXTENSIONS = {"html": ".html", "pdf": ".pdf", "docx": ".docx", "txt": ".txt"}
+#: The frozen selection: per split, each document's id, language, format and source.
+PLAN = Path(__file__).resolve().parent / "data" / "retrieval" / "plan.json"
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ENGLISH_PROSE = re.compile(r"[a-z]{3,} [a-z]{2,} [a-z]{2,}")
@@ -131,7 +133,27 @@ class CorpusError(RuntimeError):
 
 
 def plan(split: str, dest: Path) -> list[Doc]:
-    """The documents ``build(dest, split)`` writes, in their planned formats; nothing is written."""
+    """The documents ``build(dest, split)`` writes, in their formats, from the frozen plan.
+
+    The labelled questions name these documents, so the plan is fixed in ``PLAN`` rather
+    than selected anew: selection reads the text as aibox parses it, and a parser change
+    (one that keeps more of a page, say) would otherwise move documents between the splits.
+    ``python -m bench.retrieval_corpus`` writes a new plan from :func:`select`.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    entries = json.loads(PLAN.read_text(encoding="utf-8"))[split]
+    docs = []
+    for entry in entries:
+        source, stem = entry["doc_id"].split("/", 1)
+        path = dest / source / (stem + _EXTENSIONS[entry["format"]])
+        docs.append(Doc(path=path, **entry))
+    return docs
+
+
+def select(split: str, dest: Path) -> list[Doc]:
+    """Choose ``split``'s documents and formats from the installed packages (see the module's
+    docstring); what :func:`plan` was frozen from."""
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
     docs: list[Doc] = []
@@ -705,3 +727,25 @@ def _save_manifest(dest: Path, split: str, docs: list[Doc], seconds: float) -> N
     partial = dest / "manifest.json.partial"
     partial.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     partial.replace(dest / "manifest.json")
+
+
+def freeze() -> None:
+    """Write ``PLAN`` from :func:`select` (new questions must then be written for it)."""
+    plans = {
+        split: [
+            {
+                "doc_id": d.doc_id,
+                "language": d.language,
+                "format": d.format,
+                "encoding": d.encoding,
+                "source": d.source,
+            }
+            for d in select(split, Path("."))
+        ]
+        for split in SPLITS
+    }
+    PLAN.write_text(json.dumps(plans, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    freeze()

@@ -214,6 +214,7 @@ class SearchRequest(BaseModel):
     )
     graph: bool = Field(
         default=False,
+        strict=True,
         description="also rank chunks by the knowledge graph (the entities the query names and "
         "their relations) and return that graph context",
     )

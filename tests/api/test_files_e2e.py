@@ -96,7 +96,7 @@ def test_regenerating_twice_leaves_the_same_counts(
     graph = GraphStore(get_graph_db())
     vectors, counts = vector_count(redis_client), graph.counts(USER)
     postings = fulltext_snapshot()
-    assert len(postings) > 50
+    assert len(postings) > 30  # english.md has about 50 distinct terms
     for kind in ("vector", "vector", "graph", "graph", "full"):
         response = api.post(f"/api/v1/files/{submitted['file_id']}/regenerate", json={"type": kind})
         assert response.status_code == 202, response.text

@@ -67,11 +67,19 @@ def test_dev_and_test_share_sources_and_formats_but_no_document(
     assert {d.doc_id.split("/")[0] for d in dev} == {d.doc_id.split("/")[0] for d in test}
 
 
-def test_selection_is_deterministic(splits: dict[str, list[corpus.Doc]], tmp_path: Path) -> None:
+def test_selection_is_deterministic(tmp_path: Path) -> None:
+    first = corpus.select("test", tmp_path)
     corpus._selected.cache_clear()
-    again = corpus.plan("test", splits["test"][0].path.parents[1])
-    assert again == splits["test"]
-    assert corpus.plan("test", tmp_path)[0].path.is_relative_to(tmp_path)
+    assert corpus.select("test", tmp_path) == first
+    assert first[0].path.is_relative_to(tmp_path)
+
+
+def test_the_frozen_plan_names_installed_documents(splits: dict[str, list[corpus.Doc]]) -> None:
+    for docs in splits.values():
+        for doc in docs:
+            original = doc.source.partition(":")[2]
+            assert Path(original).is_file(), doc.source
+            assert doc.doc_id.split("/")[0] in {s.name for s in corpus.SOURCES}
 
 
 def test_chinese_documents_are_chinese_and_english_ones_english(texts: dict[str, str]) -> None:

@@ -95,9 +95,11 @@ def test_exhausted_retries_fail_with_the_last_error(
     )
     result = AsyncResult(job_id, app=app)
     wait_for(lambda: result.state == "FAILURE", timeout=30)
-    job = job_registry().get(job_id)
-    assert job is not None
-    assert job.state == "failed"
+    # The result is stored before the failure signal moves the registry record: wait for both.
+    job = wait_for(
+        lambda: (j := job_registry().get(job_id)) is not None and j.state == "failed" and j,
+        timeout=30,
+    )
     assert job.retries == 1
     assert job.error == "TransientError: graph endpoint unreachable"
     status = status_store().get(record.file_id)
