@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from aibox import keys
 from aibox.connections import get_redis
-from aibox.files import FileRecord
 from aibox.services import (
     chunk_store,
     file_store,
@@ -23,6 +22,7 @@ from aibox.services import (
     job_registry,
     vector_index,
 )
+from aibox.store.files import FileRecord
 
 logger = logging.getLogger(__name__)
 

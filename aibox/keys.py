@@ -7,7 +7,7 @@ from __future__ import annotations
 
 
 def processing_status(file_id: str) -> str:
-    """Hash: a file's processing status (old field names, flattened; see aibox/status.py)."""
+    """Hash: a file's processing status (old field names, flattened; see aibox/store/status.py)."""
     return f"processing:status:{file_id}"
 
 
@@ -77,7 +77,7 @@ def graph(user_id: str) -> str:
 
 
 def fulltext_postings(user_id: str, term: str) -> str:
-    """Hash: one user's postings of one term, a field per file (see aibox/pipeline/fulltext.py)."""
+    """Hash: one user's postings of one term, a field per file (see aibox/store/fulltext.py)."""
     return f"aibox:fulltext:{user_id}:term:{term}"
 
 
@@ -99,3 +99,8 @@ def fulltext_stats(user_id: str) -> str:
 def fulltext_file_terms(user_id: str, file_id: str) -> str:
     """String: the terms a file may have postings under, one per line."""
     return f"aibox:fulltext:{user_id}:file:{file_id}:terms"
+
+
+def llm_answer(request_hash: str) -> str:
+    """String: a chat model's answer to one request, by the request's hash (with a TTL)."""
+    return f"aibox:llm:cache:{request_hash}"

@@ -2,7 +2,7 @@
 
 Three rankings of the user's chunks, each asked for its best ``depth`` candidates:
 
-- ``fulltext``: BM25 over the chunks' terms (:mod:`aibox.pipeline.fulltext`), English and
+- ``fulltext``: BM25 over the chunks' terms (:mod:`aibox.store.fulltext`), English and
   Chinese (Traditional and Simplified alike);
 - ``vector``: similarity of the query's embedding in the user's vector set;
 - ``graph`` (on request): chunks holding the entities the query names and their relations.
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aibox.pipeline import runtime
+from aibox import processing
 from aibox.pipeline.fusion import Fused, Placed, fuse
 from aibox.pipeline.terms import analyze
 from aibox.pipeline.types import Chunk
@@ -57,7 +57,7 @@ class Results:
 
 def other_embedders(user_id: str) -> dict[str, int]:
     """Embedder id -> number of the user's files indexed with it, for every other embedder."""
-    current = runtime.embedder().id
+    current = processing.embedder().id
     return {e: n for e, n in vector_index().embedders_in_use(user_id).items() if e != current}
 
 
@@ -110,7 +110,7 @@ def find(
         hits = fulltext_index().search(user_id, analyze(query), depth, file_ids)
         rankings["fulltext"] = [((h.file_id, h.chunk_index), h.score) for h in hits]
     if uses_vectors(mode):
-        embedder = runtime.embedder()
+        embedder = processing.embedder()
         vector = embedder.embed([query])[0]
         hits = vector_index().search(user_id, embedder.id, vector, depth, file_ids)
         rankings["vector"] = [((h.file_id, h.chunk_index), h.score) for h in hits]

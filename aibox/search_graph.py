@@ -14,12 +14,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from aibox.pipeline import runtime
-from aibox.pipeline.chunkstore import chunk_id
+from aibox import processing
 from aibox.pipeline.graph.lookup import query_keys
-from aibox.pipeline.graph.queries import EntityRow, TripleRow
 from aibox.pipeline.types import Chunk
 from aibox.services import chunk_store, file_store, graph_queries
+from aibox.store.chunks import chunk_id
+from aibox.store.graph_queries import EntityRow, TripleRow
 
 #: How many relations the context lists at most.
 MAX_RELATIONS = 30
@@ -40,7 +40,7 @@ def graph_ranking(
 ) -> tuple[GraphContext, list[tuple[ChunkKey, float]]]:
     """The query's graph context and up to ``depth`` chunks ranked by graph evidence."""
     queries = graph_queries()
-    entities = queries.entities_by_keys(user_id, query_keys(query, runtime.extractor()))
+    entities = queries.entities_by_keys(user_id, query_keys(query, processing.extractor()))
     if not entities:
         return GraphContext([], []), []
     ids = [e.id for e in entities]

@@ -6,15 +6,15 @@ from functools import lru_cache
 
 from aibox.auth.users import UserStore
 from aibox.connections import get_binary_redis, get_graph_db, get_redis
-from aibox.files import FileStore
-from aibox.pipeline.chunkstore import ChunkStore
-from aibox.pipeline.fulltext import FullTextIndex
-from aibox.pipeline.graph.queries import GraphQueries
-from aibox.pipeline.graph.store import GraphStore
-from aibox.pipeline.vectors import VectorIndex
-from aibox.registry import JobRegistry
 from aibox.settings import get_settings
-from aibox.status import StatusStore
+from aibox.store.chunks import ChunkStore
+from aibox.store.files import FileStore
+from aibox.store.fulltext import FullTextIndex
+from aibox.store.graph import GraphStore
+from aibox.store.graph_queries import GraphQueries
+from aibox.store.registry import JobRegistry
+from aibox.store.status import StatusStore
+from aibox.store.vectors import VectorIndex
 
 
 @lru_cache(maxsize=1)

@@ -16,8 +16,8 @@ from redis.exceptions import RedisError
 from aibox.errors import ServerCapabilityError, describe_error
 from aibox.logs import configure_logging
 from aibox.metrics import task_timer
-from aibox.registry import recorded_by_publisher
 from aibox.services import job_registry
+from aibox.store.registry import recorded_by_publisher
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +123,7 @@ def _on_setup_logging(loglevel: Any = None, **_: Any) -> None:
 
 @signals.worker_process_init.connect
 def _on_worker_process_init(**_: Any) -> None:
-    from aibox.pipeline.runtime import warm_up
+    from aibox.processing import warm_up
 
     warm_up()
 

@@ -21,9 +21,9 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from aibox.errors import AiboxError, ConflictError, describe_error
-from aibox.files import FileRecord
-from aibox.registry import JobRecord, recorded_by_publisher
 from aibox.services import file_store, job_registry, status_store
+from aibox.store.files import FileRecord
+from aibox.store.registry import JobRecord, recorded_by_publisher
 from aibox.tasks import (
     process_file_chunking_and_vectorization_task,
     process_kg_extraction_only_task,

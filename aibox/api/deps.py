@@ -18,10 +18,6 @@ from aibox.auth import tokens
 from aibox.auth.users import User
 from aibox.connections import get_redis
 from aibox.errors import AuthenticationError, NotFoundError, PermissionDeniedError
-from aibox.files import FileRecord, FileStore
-from aibox.pipeline.chunkstore import ChunkStore
-from aibox.pipeline.graph.queries import GraphQueries
-from aibox.registry import JobRegistry
 from aibox.services import (
     chunk_store,
     file_store,
@@ -30,7 +26,11 @@ from aibox.services import (
     status_store,
 )
 from aibox.settings import Settings, get_settings
-from aibox.status import StatusStore
+from aibox.store.chunks import ChunkStore
+from aibox.store.files import FileRecord, FileStore
+from aibox.store.graph_queries import GraphQueries
+from aibox.store.registry import JobRegistry
+from aibox.store.status import StatusStore
 
 T = TypeVar("T")
 

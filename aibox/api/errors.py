@@ -23,7 +23,7 @@ from aibox.errors import (
     PermissionDeniedError,
     UnsupportedFileTypeError,
 )
-from aibox.files import FileTooLargeError
+from aibox.store.files import FileTooLargeError
 from aibox.submit import EnqueueError
 
 logger = logging.getLogger(__name__)

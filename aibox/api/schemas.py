@@ -6,7 +6,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aibox.pipeline.graph.queries import TripleRow
+from aibox.store.graph_queries import TripleRow
 
 T = TypeVar("T")
 

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from aibox.monitoring.listing import ListedJob, QueueStats
-from aibox.registry import JobRecord, JobState
+from aibox.store.registry import JobRecord, JobState
 
 
 class QueueList(BaseModel):

@@ -20,10 +20,10 @@ from starlette.requests import Request
 
 from aibox.api.schemas import UploadedFile, UploadRejection
 from aibox.errors import AiboxError, UnsupportedFileTypeError
-from aibox.files import DuplicatePolicy, FileStore, FileTooLargeError, sanitise_filename
 from aibox.pipeline.parsers import file_type_for
+from aibox.store.files import DuplicatePolicy, FileStore, FileTooLargeError, sanitise_filename
+from aibox.store.uploads import ProgressTracker, StagedUpload, UploadProgressStore
 from aibox.submit import submit_job
-from aibox.uploads_progress import ProgressTracker, StagedUpload, UploadProgressStore
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

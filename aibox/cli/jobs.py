@@ -20,13 +20,13 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from aibox.errors import AiboxError, NotFoundError
-from aibox.files import FileRecord
 from aibox.monitoring.jobs import retry_failed as retry_queue_failures
 from aibox.monitoring.listing import check_queue
 from aibox.pipeline.parsers import file_type_for
 from aibox.services import file_store, job_registry, status_store, user_store
 from aibox.settings import get_settings
-from aibox.status import FINAL_STATUSES, settled_status
+from aibox.store.files import FileRecord
+from aibox.store.status import FINAL_STATUSES, settled_status
 from aibox.submit import submit_job
 
 console = Console()

@@ -10,12 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aibox import processing
 from aibox.connections import get_redis
-from aibox.locks import FileLock
-from aibox.pipeline import runtime
 from aibox.pipeline.terms import file_terms
 from aibox.search import MODES, Mode, describe, find, other_embedders, uses_vectors
 from aibox.services import chunk_store, file_store, fulltext_index, user_store
+from aibox.store.locks import FileLock
 
 console = Console()
 
@@ -43,7 +43,7 @@ def search(
     if others:
         console.print(
             f"[yellow]warning:[/] some files are indexed with another embedder "
-            f"({describe(others)}); only those indexed with {runtime.embedder().id} are in "
+            f"({describe(others)}); only those indexed with {processing.embedder().id} are in "
             "the vector ranking"
         )
     results = find(user, text, top, mode=chosen, graph=graph)

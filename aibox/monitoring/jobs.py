@@ -27,11 +27,11 @@ from celery.result import AsyncResult
 from aibox.celery_app import app
 from aibox.connections import get_redis
 from aibox.errors import ConflictError, NotFoundError
-from aibox.files import FileRecord
-from aibox.locks import FileLock
 from aibox.monitoring.broker import open_broker
-from aibox.registry import JobRecord, JobState
 from aibox.services import file_store, job_registry, status_store
+from aibox.store.files import FileRecord
+from aibox.store.locks import FileLock
+from aibox.store.registry import JobRecord, JobState
 from aibox.submit import resubmit
 
 logger = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from aibox.connection_loss import ReliableTask
 from aibox.connections import get_redis
 from aibox.deletion import remove_file_data
 from aibox.errors import FileBusyError, FileNotFoundInStoreError, TransientError, user_message
-from aibox.files import FileRecord
-from aibox.locks import FileLock
 from aibox.services import file_store, job_registry, status_store
 from aibox.settings import get_settings
+from aibox.store.files import FileRecord
+from aibox.store.locks import FileLock
 
 _settings = get_settings()
 

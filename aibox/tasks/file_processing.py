@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from aibox import processing
 from aibox.celery_app import app
-from aibox.pipeline import steps
-from aibox.pipeline.runtime import pipeline
-from aibox.status import STAGES
+from aibox.processing import pipeline
+from aibox.store.status import STAGES
 from aibox.tasks.base import FileTask
 
 
@@ -28,5 +28,5 @@ def process_file_chunking_and_vectorization_task(
     against the stored record, which is what the task works from.
     """
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
-    summary = steps.process_file(pipeline(), record, self.reporter(file_id), self.request.id)
+    summary = processing.process_file(pipeline(), record, self.reporter(file_id), self.request.id)
     return self.complete(record, summary)

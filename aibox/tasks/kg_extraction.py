@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aibox import processing
 from aibox.celery_app import app
-from aibox.pipeline import steps
-from aibox.pipeline.runtime import pipeline
+from aibox.processing import pipeline
 from aibox.tasks.base import FileTask
 
 
@@ -23,5 +23,5 @@ def process_kg_extraction_only_task(
 ) -> dict[str, Any]:
     """Extract entities and relations from a file's chunks and replace its graph part."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
-    summary = steps.extract_graph(pipeline(), record, self.reporter(file_id), self.request.id)
+    summary = processing.extract_graph(pipeline(), record, self.reporter(file_id), self.request.id)
     return self.complete(record, summary)

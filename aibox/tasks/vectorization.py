@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aibox import processing
 from aibox.celery_app import app
-from aibox.pipeline import steps
-from aibox.pipeline.runtime import pipeline
+from aibox.processing import pipeline
 from aibox.tasks.base import FileTask
 
 
@@ -26,7 +26,7 @@ def process_vectorization_only_task(
 ) -> dict[str, Any]:
     """(Re)embed a file's stored chunks; with ``force_rechunk``, parse and chunk it again."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
-    summary = steps.vectorize_file(
+    summary = processing.vectorize_file(
         pipeline(), record, self.reporter(file_id), force_rechunk=force_rechunk
     )
     return self.complete(record, summary)

@@ -24,11 +24,9 @@ from typing import Any
 
 import numpy as np
 
-from aibox import keys
+from aibox import keys, processing
 from aibox.connections import get_redis
-from aibox.pipeline import runtime
 from aibox.pipeline.chunking import chunk_document
-from aibox.pipeline.graph.store import entity_id
 from aibox.pipeline.parsers import parse_file
 from aibox.pipeline.terms import file_terms
 from aibox.pipeline.types import Chunk, Entity, GraphExtraction, Mention, Relation
@@ -42,6 +40,7 @@ from aibox.services import (
     vector_index,
 )
 from aibox.settings import get_settings
+from aibox.store.graph import entity_id
 from bench.common import percentile
 from bench.corpus import file_type, select
 
@@ -79,7 +78,7 @@ def load_chunks(n: int, pool: list[str]) -> dict[str, float]:
     """Files of PER_FILE chunks: records, texts, full-text postings and random vectors."""
     rng = np.random.default_rng(7)
     client = get_redis()
-    embedder_id = runtime.embedder().id
+    embedder_id = processing.embedder().id
     files, chunks, fulltext, vectors = file_store(), chunk_store(), fulltext_index(), vector_index()
     seconds = {"vectors": 0.0, "fulltext": 0.0}
     fulltext_bytes = 0
@@ -173,7 +172,7 @@ def main() -> None:
     out["fulltext_bytes_per_chunk"] = loaded["fulltext_bytes_per_chunk"]
     out["graph_load_s"] = load_graph(entities) if entities else 0.0
     index, graphs = vector_index(), graph_queries()
-    embedder_id = runtime.embedder().id
+    embedder_id = processing.embedder().id
     vset = keys.vector_set(USER, embedder_id)
     texts = queries_from(pool, queries)
     graph = graph_store().graph(USER)

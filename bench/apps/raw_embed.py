@@ -13,13 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from aibox.pipeline import runtime
+from aibox import processing
 from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.parsers import parse_file
 from aibox.settings import get_settings
 from bench.corpus import file_type
 
-_BATCH = 256  # aibox.pipeline.steps embeds in batches of this many chunks
+_BATCH = 256  # aibox.processing embeds in batches of this many chunks
 
 
 def main() -> None:
@@ -33,7 +33,7 @@ def main() -> None:
             overlap_chars=settings.chunk_overlap_chars,
         )
         texts += [c.text for c in chunks]
-    embedder = runtime.embedder()
+    embedder = processing.embedder()
     embedder.embed(texts[:8])  # first call allocations, as a warm worker has had them
     start = time.perf_counter()
     for i in range(0, len(texts), _BATCH):

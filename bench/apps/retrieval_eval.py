@@ -2,7 +2,7 @@
 
 ``python -m bench.apps.retrieval_eval CORPUS_DIR SPLIT [--graph] [--variant FIELD=VALUE,...]``:
 ingests every
-document of the split through aibox's own pipeline (``runtime.pipeline()``: the parsers,
+document of the split through aibox's own pipeline (``processing.pipeline()``: the parsers,
 chunker, full-text index, embedder and graph extractor a worker runs), then asks every query
 through ``aibox.search.find`` — what the API and the CLI call — in each mode, and prints per
 query the rank of the first chunk of the right document (and, for questions, of the first
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from aibox.pipeline import runtime
-from aibox.pipeline.steps import process_file
+from aibox import processing
+from aibox.processing import process_file
 from aibox.search import Found, Mode, find, vector_weight
 from aibox.services import file_store
 from aibox.settings import get_settings
@@ -43,7 +43,7 @@ def _quiet(stage: str, overall: int, message: str, /, **fields: Any) -> None:
 
 def ingest(docs: Sequence[Any]) -> dict[str, str]:
     """Upload and process every document; returns file id -> doc id."""
-    pipeline = runtime.pipeline()
+    pipeline = processing.pipeline()
     files = file_store()
     by_file: dict[str, str] = {}
     for doc in docs:
@@ -143,7 +143,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "embedder": runtime.embedder().id,
+                "embedder": processing.embedder().id,
                 "documents": len(docs),
                 "chunks": chunks,
                 "ingest_s": ingest_s,

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aibox.pipeline import runtime
+from aibox import processing
 from aibox.pipeline.chunking import chunk_document
 from aibox.pipeline.parsers import parse_file
-from aibox.pipeline.steps import process_file
+from aibox.processing import process_file
 from aibox.settings import get_settings
 from bench.corpus import file_type
 
@@ -34,7 +34,7 @@ def main() -> None:
     rounds = int(sys.argv[1])
     paths = [Path(p) for p in sys.argv[2:]]
     settings = get_settings()
-    p = runtime.pipeline()
+    p = processing.pipeline()
     size, overlap = settings.chunk_size_chars, settings.chunk_overlap_chars
     records = []
     for path in paths:

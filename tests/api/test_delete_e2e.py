@@ -7,8 +7,7 @@ import random
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import keys
-from aibox.pipeline import runtime
+from aibox import keys, processing
 from aibox.services import file_store, graph_store, job_registry
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import DATA, upload, wait_until_done
@@ -24,7 +23,7 @@ Apple acquired Beats Electronics in 2014.
 
 def leftovers(client: redis.Redis, file_id: str) -> dict[str, object]:
     """Everything a file could have left behind, by kind (empty when it left nothing)."""
-    vset = keys.vector_set(USER, runtime.embedder().id)
+    vset = keys.vector_set(USER, processing.embedder().id)
     elements = client.vset().vrandmember(vset, 100000) if client.exists(vset) else []
     graph = graph_store().graph(USER)
     found: dict[str, object] = {

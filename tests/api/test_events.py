@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from aibox.celery_app import app as celery_app
 from aibox.services import status_store
-from aibox.status import status_channel
+from aibox.store.status import status_channel
 from tests.api.test_files_e2e import DATA, upload, wait_until_done
 from tests.support import wait_for
 

@@ -8,11 +8,10 @@ from typing import Any
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import keys
+from aibox import keys, processing
 from aibox.connections import get_binary_redis, get_graph_db
-from aibox.pipeline import runtime
-from aibox.pipeline.graph.store import GraphStore
 from aibox.services import job_registry
+from aibox.store.graph import GraphStore
 from tests.support import wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -51,7 +50,7 @@ def fulltext_snapshot(user: str = USER) -> dict[bytes, dict[bytes, bytes]]:
 
 
 def vector_count(client: redis.Redis) -> int:
-    key = keys.vector_set(USER, runtime.embedder().id)
+    key = keys.vector_set(USER, processing.embedder().id)
     return int(client.vset().vcard(key))
 
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from aibox import deletion
 from aibox.errors import ConflictError
-from aibox.files import FileRecord
 from aibox.services import file_store, job_registry
+from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from tests.api.test_files_e2e import upload, wait_for_job, wait_until_done
 from tests.support import wait_for

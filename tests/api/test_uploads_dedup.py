@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from aibox import keys
 from aibox.api.deps import current_settings
 from aibox.api.main import app
-from aibox.files import content_index_key
 from aibox.services import job_registry
 from aibox.settings import Settings, get_settings
+from aibox.store.files import content_index_key
 from tests.api.test_files_e2e import upload, wait_until_done
 
 USER = "local"

@@ -8,9 +8,10 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import keys, uploads_progress
+from aibox import keys
 from aibox.settings import get_settings
-from aibox.uploads_progress import ProgressTracker, UploadProgressStore
+from aibox.store import uploads as uploads_progress
+from aibox.store.uploads import ProgressTracker, UploadProgressStore
 from tests.api.test_files_e2e import wait_until_done
 from tests.api.test_uploads import multipart, post_raw
 

@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 from aibox import app, keys
 from aibox.cli import cli, info, jobs, search
 from aibox.connections import get_redis
-from aibox.locks import FileLock
 from aibox.services import file_store, fulltext_index, job_registry, user_store
+from aibox.store.locks import FileLock
 from tests.cli.support import (
     CORRUPT_PDF,
     STATES,

@@ -19,9 +19,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import keys
+from aibox import keys, processing
 from aibox.celery_app import app as celery_app
-from aibox.pipeline import runtime
 from aibox.services import graph_store, job_registry
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import upload, wait_until_done
@@ -39,7 +38,7 @@ BOUND_S = (
 
 def effects(client: redis.Redis, file_id: str) -> dict[str, Any]:
     """What the file's jobs wrote: its vector ids, chunk count, relations and entity mentions."""
-    vset = keys.vector_set(USER, runtime.embedder().id)
+    vset = keys.vector_set(USER, processing.embedder().id)
     members = client.vset().vrandmember(vset, 10_000_000) if client.exists(vset) else []
     graph = graph_store().graph(USER)
     relations = graph.ro_query(

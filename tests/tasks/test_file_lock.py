@@ -7,9 +7,9 @@ import redis
 from fastapi.testclient import TestClient
 
 from aibox.connections import get_redis
-from aibox.locks import FileLock
 from aibox.services import job_registry
 from aibox.settings import get_settings
+from aibox.store.locks import FileLock
 from tests.api.test_files_e2e import upload, wait_until_done
 from tests.support import wait_for
 

@@ -14,11 +14,10 @@ from celery.contrib.testing.worker import start_worker
 from celery.result import AsyncResult
 from kombu import Exchange, Queue
 
-from aibox import app
+from aibox import app, processing
 from aibox.errors import TransientError
-from aibox.files import FileRecord
-from aibox.pipeline import steps
 from aibox.services import file_store, job_registry, status_store
+from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from aibox.tasks import process_kg_extraction_only_task
 from tests.support import wait_for
@@ -54,7 +53,7 @@ def test_transient_errors_retry_with_backoff_then_succeed(
     retry_worker: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = stored()
-    real = steps.extract_graph
+    real = processing.extract_graph
     failures: list[int] = []
 
     def flaky(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -63,7 +62,7 @@ def test_transient_errors_retry_with_backoff_then_succeed(
             raise TransientError("embedding endpoint timed out")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(steps, "extract_graph", flaky)
+    monkeypatch.setattr(processing, "extract_graph", flaky)
     job_id = str(uuid.uuid4())
     process_kg_extraction_only_task.apply_async(
         kwargs={"file_id": record.file_id, "user_id": "local"}, task_id=job_id, queue=RETRY_QUEUE
@@ -87,7 +86,7 @@ def test_exhausted_retries_fail_with_the_last_error(
     def down(*_: Any, **__: Any) -> dict[str, Any]:
         raise TransientError("graph endpoint unreachable")
 
-    monkeypatch.setattr(steps, "extract_graph", down)
+    monkeypatch.setattr(processing, "extract_graph", down)
     monkeypatch.setattr(process_kg_extraction_only_task, "max_retries", 1)
     job_id = str(uuid.uuid4())
     process_kg_extraction_only_task.apply_async(

@@ -14,7 +14,7 @@ from fastapi.sse import EventSourceResponse
 from aibox.api.deps import OwnedFile, SettingsDep
 from aibox.api.errors import ERROR_RESPONSES
 from aibox.api.schemas import ProcessingStatus
-from aibox.status import FINAL_STATUSES, settled_status, watch_status
+from aibox.store.status import FINAL_STATUSES, settled_status, watch_status
 
 router = APIRouter(prefix="/files", tags=["files"])
 

@@ -45,11 +45,11 @@ from aibox.api.uploads import (
     receive,
 )
 from aibox.errors import NotFoundError
-from aibox.files import FileRecord
 from aibox.settings import get_settings
-from aibox.status import settled_status
+from aibox.store.files import FileRecord
+from aibox.store.status import settled_status
+from aibox.store.uploads import upload_progress_store
 from aibox.submit import submit_job
-from aibox.uploads_progress import upload_progress_store
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/files", tags=["files"])

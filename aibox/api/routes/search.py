@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from aibox import processing
 from aibox.api.deps import CurrentUser, FilesDep
 from aibox.api.schemas import (
     EntityPublic,
@@ -15,7 +16,6 @@ from aibox.api.schemas import (
     triple_public,
 )
 from aibox.errors import EmbedderMismatchError, NotFoundError
-from aibox.pipeline import runtime
 from aibox.search import describe, find, other_embedders, uses_vectors
 
 router = APIRouter(prefix="/search", tags=["search"])
@@ -31,7 +31,7 @@ def search(body: SearchRequest, user: CurrentUser, files: FilesDep) -> SearchEnv
     others = other_embedders(user.user_id) if uses_vectors(body.mode) else {}
     if others:
         raise EmbedderMismatchError(
-            f"search uses the embedder {runtime.embedder().id}, but some of your files are "
+            f"search uses the embedder {processing.embedder().id}, but some of your files are "
             f"indexed with another ({describe(others)}); re-vectorize them (POST "
             '/api/v1/files/{id}/regenerate with {"type": "vector"}), switch AIBOX_EMBEDDER back '
             'or search with "mode": "fulltext"'

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from aibox.errors import ConfigurationError
 from aibox.pipeline.types import Chunk, Entity, GraphExtraction, Mention, Relation
 from aibox.settings import Settings
+
+if TYPE_CHECKING:  # the llm package imports this module: no import at run time
+    from aibox.pipeline.graph.llm.answers import AnswerCache
 
 RELATED_TO = "RELATED_TO"
 
@@ -61,24 +64,30 @@ def run_stages(extractor: Extractor, chunks: Sequence[Chunk]) -> GraphExtraction
     return GraphExtraction(entities, mentions, extractor.type_relations(candidates, chunks))
 
 
-def _heuristic(settings: Settings) -> Extractor:
+def _heuristic(settings: Settings, answers: AnswerCache | None) -> Extractor:
     from aibox.pipeline.graph.heuristic import HeuristicExtractor
 
-    del settings
+    del settings, answers
     return HeuristicExtractor()
 
 
-def _llm(settings: Settings) -> Extractor:
+def _llm(settings: Settings, answers: AnswerCache | None) -> Extractor:
     from aibox.pipeline.graph.llm import LLMExtractor
 
-    return LLMExtractor(settings)
+    return LLMExtractor(settings, cache=answers)
 
 
-_EXTRACTORS: dict[str, Callable[[Settings], Extractor]] = {"heuristic": _heuristic, "llm": _llm}
+_EXTRACTORS: dict[str, Callable[[Settings, AnswerCache | None], Extractor]] = {
+    "heuristic": _heuristic,
+    "llm": _llm,
+}
 
 
-def get_extractor(settings: Settings) -> Extractor:
-    """Return a new ``settings.kg_extractor``; raise ConfigurationError naming the known ones."""
+def get_extractor(settings: Settings, *, answers: AnswerCache | None = None) -> Extractor:
+    """Return a new ``settings.kg_extractor``; raise ConfigurationError naming the known ones.
+
+    ``answers`` keeps an LLM extractor's chat answers (none are kept without it).
+    """
     name = settings.kg_extractor
     factory = _EXTRACTORS.get(name)
     if factory is None:
@@ -86,4 +95,4 @@ def get_extractor(settings: Settings) -> Extractor:
         raise ConfigurationError(
             f"unknown graph extractor {name!r} (AIBOX_KG_EXTRACTOR); known extractors: {known}"
         )
-    return factory(settings)
+    return factory(settings, answers)

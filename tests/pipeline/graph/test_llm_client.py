@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from aibox.errors import PermanentError, TransientError
 from aibox.pipeline.graph.llm import LLMExtractor
-from aibox.pipeline.graph.llm.cache import ResponseCache
 from aibox.pipeline.graph.llm.client import ChatClient
 from aibox.settings import Settings
+from aibox.store.llm_cache import ResponseCache
 from tests.fakes.chat_server import FakeChatServer
 from tests.pipeline.graph.helpers import chunks_of
 from tests.support import free_port

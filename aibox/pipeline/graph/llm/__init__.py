@@ -2,7 +2,8 @@
 
 Each step is one request per chunk, chunks running in a thread pool of ``llm_max_concurrency``.
 Entity names must occur in the chunk (exactly, else case- and script-insensitively) or they are
-dropped; so are entities whose type is not configured. Answers are cached in Redis.
+dropped; so are entities whose type is not configured. Answers are kept in the cache the
+extractor is given (Redis, in workers: :mod:`aibox.store.llm_cache`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from aibox.connections import get_redis
 from aibox.errors import ConfigurationError
 from aibox.pipeline.graph.llm import prompts, relation_types
-from aibox.pipeline.graph.llm.cache import ResponseCache
+from aibox.pipeline.graph.llm.answers import AnswerCache, NoCache
 from aibox.pipeline.graph.llm.client import ChatClient, ChatStats
 from aibox.pipeline.graph.llm.merge import merge_entities, strongest
 from aibox.pipeline.graph.llm.ner import Found, locate_entities
@@ -23,27 +23,25 @@ from aibox.pipeline.graph.normalise import load_converter
 from aibox.pipeline.types import Chunk, Entity, GraphExtraction, Mention, Relation
 from aibox.settings import Settings
 
-__all__ = ["ChatStats", "LLMExtractor", "ResponseCache"]
+__all__ = ["AnswerCache", "ChatStats", "LLMExtractor"]
 
 _Item = TypeVar("_Item")
 _Result = TypeVar("_Result")
 
 
 class LLMExtractor:
-    """Extracts a knowledge graph with a chat model; ``cache`` defaults to aibox's Redis."""
+    """Extracts a knowledge graph with a chat model; answers are kept in ``cache`` if given."""
 
     name = "llm"
 
-    def __init__(self, settings: Settings, *, cache: ResponseCache | None = None) -> None:
+    def __init__(self, settings: Settings, *, cache: AnswerCache | None = None) -> None:
         _check(settings)
         self._entity_types = tuple(
             kind.strip().upper() for kind in settings.llm_entity_types if kind.strip()
         )
         self._gleaning_passes = settings.llm_gleaning_passes
         self._concurrency = settings.llm_max_concurrency
-        # get_redis is only called on the first cache lookup, never at construction.
-        cache = cache or ResponseCache(get_redis, settings.llm_cache_ttl_s)
-        self._client = ChatClient(settings, cache)
+        self._client = ChatClient(settings, cache or NoCache())
 
     @property
     def stats(self) -> ChatStats:

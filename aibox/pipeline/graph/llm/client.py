@@ -20,7 +20,7 @@ import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from aibox.errors import PermanentError, TransientError
-from aibox.pipeline.graph.llm.cache import ResponseCache
+from aibox.pipeline.graph.llm.answers import AnswerCache, request_hash
 from aibox.pipeline.graph.llm.parse import Record, parse_records
 from aibox.settings import Settings
 
@@ -43,7 +43,7 @@ class ChatStats:
 class ChatClient:
     """One model on one OpenAI-compatible endpoint, at most ``llm_max_concurrency`` at a time."""
 
-    def __init__(self, settings: Settings, cache: ResponseCache) -> None:
+    def __init__(self, settings: Settings, cache: AnswerCache) -> None:
         self.base_url = settings.llm_base_url
         self.model = settings.llm_model
         self._max_retries = settings.llm_max_retries
@@ -64,7 +64,7 @@ class ChatClient:
     def complete(self, messages: Sequence[Message]) -> str:
         """The model's answer to ``messages``; from the cache when the same request was answered."""
         request = {"model": self.model, "messages": list(messages), "temperature": TEMPERATURE}
-        key = self._cache.key(request)
+        key = request_hash(request)
         cached = self._cache.get(key)
         if cached is not None:
             self._count("cache_hits")

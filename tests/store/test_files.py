@@ -12,7 +12,7 @@ import redis
 
 from aibox import keys
 from aibox.errors import FileNotFoundInStoreError, OwnershipError
-from aibox.files import (
+from aibox.store.files import (
     DuplicatePolicy,
     FileStore,
     FileTooLargeError,
@@ -20,7 +20,7 @@ from aibox.files import (
     content_index_key,
     sanitise_filename,
 )
-from aibox.uploads_progress import StagedUpload
+from aibox.store.uploads import StagedUpload
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aibox.pipeline.graph.normalise import normalise_key
-from aibox.pipeline.graph.store import GraphStore
+from aibox.store.graph import GraphStore
 
 
 @dataclass(frozen=True, slots=True)

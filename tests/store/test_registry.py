@@ -5,7 +5,7 @@ from __future__ import annotations
 import redis
 
 from aibox import keys
-from aibox.registry import JOB_STATES, JobRegistry
+from aibox.store.registry import JOB_STATES, JobRegistry
 
 
 def _states_holding(client: redis.Redis, queue: str, job_id: str) -> list[str]:

@@ -18,7 +18,7 @@ import numpy as np
 import redis
 
 from aibox import keys
-from aibox.pipeline.chunkstore import chunk_id
+from aibox.store.chunks import chunk_id
 
 _BATCH = 500
 

@@ -28,7 +28,7 @@ import redis.asyncio
 
 from aibox import keys
 from aibox.connections import HashMapping
-from aibox.files import FileRecord
+from aibox.store.files import FileRecord
 
 STAGES: tuple[str, ...] = ("chunking", "vectorization", "storage", "kg_extraction")
 #: Overall statuses after which a job changes nothing more.

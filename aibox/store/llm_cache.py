@@ -1,19 +1,21 @@
-"""A Redis cache of chat answers keyed by a hash of the request; skipped while Redis is down."""
+"""A Redis cache of chat answers keyed by a hash of the request; skipped while Redis is down.
+
+It implements :class:`aibox.pipeline.graph.llm.answers.AnswerCache` for the LLM extractor.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import redis
 
+from aibox import keys
+
 logger = logging.getLogger(__name__)
 
-KEY_PREFIX = "aibox:llm:cache:"
 # After a Redis error the cache is skipped for this long, so that every request of a file does
 # not wait out the client's own reconnection retries.
 COOLDOWN_S = 30.0
@@ -28,22 +30,18 @@ class ResponseCache:
         self._client: redis.Redis | None = None
         self._skip_until = 0.0
 
-    @staticmethod
-    def key(request: Mapping[str, Any]) -> str:
-        """The cache key of a request (model, messages and sampling parameters)."""
-        payload = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return KEY_PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-    def get(self, key: str) -> str | None:
+    def get(self, request_hash: str) -> str | None:
         """The cached answer, or None when absent or Redis cannot be reached."""
-        value = self._call(lambda client: client.get(key))
+        value = self._call(lambda client: client.get(keys.llm_answer(request_hash)))
         if isinstance(value, bytes):
             return value.decode("utf-8")
         return value if isinstance(value, str) else None
 
-    def set(self, key: str, content: str) -> None:
+    def set(self, request_hash: str, content: str) -> None:
         """Keep an answer for the TTL (best effort)."""
-        self._call(lambda client: client.set(key, content, ex=self._ttl_s))
+        self._call(
+            lambda client: client.set(keys.llm_answer(request_hash), content, ex=self._ttl_s)
+        )
 
     def _call(self, command: Callable[[redis.Redis], Any]) -> Any:
         if self._ttl_s <= 0 or time.monotonic() < self._skip_until:

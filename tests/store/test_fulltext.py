@@ -9,9 +9,9 @@ import pytest
 
 from aibox import keys
 from aibox.connections import get_binary_redis
-from aibox.pipeline.fulltext import FullTextIndex
 from aibox.pipeline.terms import analyze, file_terms, term_counts
 from aibox.pipeline.types import Chunk
+from aibox.store.fulltext import FullTextIndex
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 import redis
 import redis.asyncio
 
-from aibox.files import FileRecord
-from aibox.status import STAGES, StatusStore, settled_status, status_channel, watch_status
+from aibox.store.files import FileRecord
+from aibox.store.status import STAGES, StatusStore, settled_status, status_channel, watch_status
 from tests.conftest import DATA_URL
 
 

@@ -36,7 +36,7 @@ import redis
 
 from aibox import keys
 from aibox.pipeline.terms import FileTerms
-from aibox.pipeline.vectors import Hit
+from aibox.store.vectors import Hit
 
 RECORD = np.dtype([("ref", "<u4"), ("chunk", "<u4"), ("tf", "<u2"), ("length", "<u2")])
 #: Lucene's BM25 defaults.

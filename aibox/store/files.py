@@ -21,8 +21,8 @@ from redis.client import Pipeline
 from aibox import keys
 from aibox.connections import HashMapping
 from aibox.errors import FileNotFoundInStoreError, OwnershipError
-from aibox.uploads_progress import FileTooLargeError as FileTooLargeError
-from aibox.uploads_progress import StagedUpload
+from aibox.store.uploads import FileTooLargeError as FileTooLargeError
+from aibox.store.uploads import StagedUpload
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
 _MAX_NAME = 255

@@ -1,28 +1,42 @@
-"""The pipeline's jobs as plain functions: parse → chunk → embed → index → graph.
+"""Processing a file: load its record, run the pipeline over it, write the results to the stores.
 
-Each takes a :class:`Pipeline` (its stores and models), the file's record and a
-:class:`Reporter` that publishes progress; none knows about Celery. Progress follows the old
-system's scale: chunking to 50, vectorization to 90, storage at 90, knowledge graph to 100.
-Every write converges when a step runs again, so re-running a job replaces its effects.
+The jobs are plain functions — parse → chunk → embed → index → graph — over a
+:class:`Pipeline` (its stores and models) and a :class:`Reporter` that publishes progress;
+none knows about Celery, and the tasks in :mod:`aibox.tasks` call them. Progress follows the
+old system's scale: chunking to 50, vectorization to 90, storage at 90, knowledge graph to
+100. Every write converges when a step runs again, so re-running a job replaces its effects.
+
+The heavy parts (embedder, graph extractor, search analyzer) are built once per process:
+Celery's ``worker_process_init`` calls :func:`warm_up`, so models and dictionaries load when a
+pool process starts, never in the first task and never at import time.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
+from aibox.connections import get_redis
 from aibox.errors import DocumentTooLargeError
-from aibox.files import FileRecord, FileStore
+from aibox.pipeline import terms
 from aibox.pipeline.chunking import chunk_document
-from aibox.pipeline.chunkstore import ChunkStore
-from aibox.pipeline.embedders import Embedder
-from aibox.pipeline.fulltext import FullTextIndex
-from aibox.pipeline.graph import Extractor
-from aibox.pipeline.graph.store import GraphStore
+from aibox.pipeline.embedders import Embedder, get_embedder
+from aibox.pipeline.graph import Extractor, get_extractor
 from aibox.pipeline.parsers import parse_file
 from aibox.pipeline.terms import file_terms
 from aibox.pipeline.types import Chunk
-from aibox.pipeline.vectors import VectorIndex
+from aibox.services import chunk_store, file_store, fulltext_index, graph_store, vector_index
+from aibox.settings import get_settings
+from aibox.store.chunks import ChunkStore
+from aibox.store.files import FileRecord, FileStore
+from aibox.store.fulltext import FullTextIndex
+from aibox.store.graph import GraphStore
+from aibox.store.llm_cache import ResponseCache
+from aibox.store.vectors import VectorIndex
+
+logger = logging.getLogger(__name__)
 
 _EMBED_BATCH = 256
 
@@ -198,3 +212,44 @@ def index_vectors(p: Pipeline, record: FileRecord, chunks: list[Chunk], report: 
         vector_count=len(chunks),
         collection_name=f"{record.user_id}:{embedder_id}",
     )
+
+
+@lru_cache(maxsize=1)
+def embedder() -> Embedder:
+    """The configured embedder, loaded."""
+    instance = get_embedder(get_settings())
+    instance.load()
+    return instance
+
+
+@lru_cache(maxsize=1)
+def extractor() -> Extractor:
+    """The configured knowledge-graph extractor, loaded."""
+    settings = get_settings()
+    instance = get_extractor(settings, answers=ResponseCache(get_redis, settings.llm_cache_ttl_s))
+    instance.load()
+    return instance
+
+
+@lru_cache(maxsize=1)
+def pipeline() -> Pipeline:
+    """The process's pipeline: stores on the data server plus the loaded models."""
+    settings = get_settings()
+    return Pipeline(
+        files=file_store(),
+        chunks=chunk_store(),
+        fulltext=fulltext_index(),
+        vectors=vector_index(),
+        graphs=graph_store(),
+        embedder=embedder(),
+        extractor=extractor(),
+        chunk_size_chars=settings.chunk_size_chars,
+        chunk_overlap_chars=settings.chunk_overlap_chars,
+        max_document_chars=settings.max_document_chars,
+    )
+
+
+def warm_up() -> None:
+    """Load the embedder, extractor and search analyzer now (once per worker process)."""
+    terms.load()
+    logger.info("loading embedder %s and extractor %s", embedder().id, extractor().name)

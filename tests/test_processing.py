@@ -1,4 +1,4 @@
-"""The pipeline's jobs against the real Redis + FalkorDB server (no broker, no Celery)."""
+"""Processing jobs against the real Redis + FalkorDB server (no broker, no Celery)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,17 @@ from typing import Any
 import pytest
 import redis
 
-from aibox import keys
+from aibox import keys, processing
 from aibox.connections import get_binary_redis, get_graph_db
 from aibox.errors import UnreadableFileError
-from aibox.files import FileRecord, FileStore
-from aibox.pipeline import runtime
-from aibox.pipeline.chunkstore import ChunkStore
-from aibox.pipeline.fulltext import FullTextIndex
-from aibox.pipeline.graph.store import GraphStore
-from aibox.pipeline.steps import Pipeline, extract_graph, process_file, vectorize_file
-from aibox.pipeline.vectors import VectorIndex
+from aibox.processing import Pipeline, extract_graph, process_file, vectorize_file
+from aibox.store.chunks import ChunkStore
+from aibox.store.files import FileRecord, FileStore
+from aibox.store.fulltext import FullTextIndex
+from aibox.store.graph import GraphStore
+from aibox.store.vectors import VectorIndex
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 class Collector:
@@ -46,8 +45,8 @@ def make_pipeline(client: redis.Redis, storage: Path, *, chunk_size: int, overla
         fulltext=FullTextIndex(get_binary_redis()),
         vectors=VectorIndex(client),
         graphs=GraphStore(get_graph_db()),
-        embedder=runtime.embedder(),
-        extractor=runtime.extractor(),
+        embedder=processing.embedder(),
+        extractor=processing.extractor(),
         chunk_size_chars=chunk_size,
         chunk_overlap_chars=overlap,
     )

@@ -17,10 +17,13 @@ from pydantic import SecretStr
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from aibox import keys
+from aibox.connections import get_redis
 from aibox.pipeline.graph.llm import LLMExtractor, prompts
-from aibox.pipeline.graph.llm.cache import KEY_PREFIX, ResponseCache
+from aibox.pipeline.graph.llm.answers import request_hash
 from aibox.pipeline.types import Chunk
 from aibox.settings import Settings
+from aibox.store.llm_cache import ResponseCache
 from tests.fakes.chat_server import FakeChatServer
 from tests.pipeline.graph.helpers import chunks_of
 from tests.support import free_port
@@ -59,6 +62,11 @@ def server() -> Iterator[FakeChatServer]:
         yield fake
 
 
+def redis_cache() -> ResponseCache:
+    """The cache workers give the extractor: aibox's Redis."""
+    return ResponseCache(get_redis, TTL_S)
+
+
 @pytest.fixture
 def chunks() -> list[Chunk]:
     return chunks_of("Steve Jobs founded Apple.", "Apple grew fast.")
@@ -67,29 +75,29 @@ def chunks() -> list[Chunk]:
 def test_identical_requests_are_answered_from_redis(
     redis_client: Any, server: FakeChatServer, chunks: list[Chunk]
 ) -> None:
-    first = LLMExtractor(settings_for(server))
+    first = LLMExtractor(settings_for(server), cache=redis_cache())
     expected = first.extract(chunks)
     sent = len(server.requests)
     assert sent == first.stats.requests > 0
     assert expected.relations[0].type == "FOUNDED"
 
-    second = LLMExtractor(settings_for(server))
+    second = LLMExtractor(settings_for(server), cache=redis_cache())
     assert second.extract(chunks) == expected
     assert len(server.requests) == sent  # the endpoint saw nothing new
     assert second.stats.cache_hits == sent
     assert second.stats.requests == 0
 
-    keys = list(redis_client.scan_iter(match=f"{KEY_PREFIX}*"))
-    assert len(keys) == sent
-    assert all(0 < redis_client.ttl(key) <= TTL_S for key in keys)
+    cached = list(redis_client.scan_iter(match=keys.llm_answer("*")))
+    assert len(cached) == sent
+    assert all(0 < redis_client.ttl(key) <= TTL_S for key in cached)
 
 
 def test_a_different_model_is_not_answered_from_the_cache(
     redis_client: Any, server: FakeChatServer, chunks: list[Chunk]
 ) -> None:
-    LLMExtractor(settings_for(server)).extract(chunks)
+    LLMExtractor(settings_for(server), cache=redis_cache()).extract(chunks)
     sent = len(server.requests)
-    other = LLMExtractor(settings_for(server, llm_model="other-chat"))
+    other = LLMExtractor(settings_for(server, llm_model="other-chat"), cache=redis_cache())
     other.extract(chunks)
     assert other.stats.cache_hits == 0
     assert len(server.requests) == 2 * sent
@@ -119,9 +127,9 @@ def test_key_depends_on_the_request_only() -> None:
     request = {"model": "m", "messages": [{"role": "user", "content": "馬雲"}], "temperature": 0}
     same = {"temperature": 0, "messages": [{"role": "user", "content": "馬雲"}], "model": "m"}
     other = request | {"messages": [{"role": "user", "content": "马云"}]}
-    assert ResponseCache.key(request) == ResponseCache.key(same)
-    assert ResponseCache.key(request) != ResponseCache.key(other)
-    assert ResponseCache.key(request).startswith(KEY_PREFIX)
+    assert request_hash(request) == request_hash(same)
+    assert request_hash(request) != request_hash(other)
+    assert len(request_hash(request)) == 64
 
 
 def test_ttl_zero_disables_the_cache() -> None:
