@@ -8,18 +8,16 @@ from __future__ import annotations
 
 from kombu import Exchange, Queue
 
-from aibox.settings import QUEUES, get_settings
+from aibox.queues import DEFAULT_QUEUE, QUEUES, ROUTES
+from aibox.settings import get_settings
 
 _settings = get_settings()
 
-# Routing: one direct exchange and queue per name; tasks routed by their (seed) names.
+# Routing: one direct exchange and queue per name; tasks routed by their (seed) names, both
+# declared in aibox/queues.py.
 task_queues = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES)
-task_default_queue = "file_processing"
-task_routes = {
-    "process_file_chunking_and_vectorization_task": {"queue": "file_processing"},
-    "process_vectorization_only_task": {"queue": "vectorization"},
-    "process_kg_extraction_only_task": {"queue": "kg_extraction"},
-}
+task_default_queue = DEFAULT_QUEUE
+task_routes = {task: {"queue": queue} for task, queue in ROUTES.items()}
 task_create_missing_queues = False
 
 # Broker and results. The results backend is a subclass that does not subscribe a pub/sub

@@ -23,9 +23,10 @@ import redis
 
 from aibox.connections import check_capabilities
 from aibox.errors import ConfigurationError
+from aibox.queues import QUEUES
 from aibox.server import start_server, stop_server
 from aibox.services import user_store
-from aibox.settings import QUEUES, Settings
+from aibox.settings import Settings
 
 
 @dataclass
@@ -70,31 +71,8 @@ def up(settings: Settings, *, emit: Callable[[str], None] = print) -> int:
         check_capabilities(redis.Redis.from_url(settings.redis_url, decode_responses=True))
         _first_admin(settings, emit)
         env = _child_env(settings, emit)
-        python = sys.executable
-        children.append(
-            _spawn(
-                "worker",
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "aibox",
-                    "worker",
-                    "-Q",
-                    ",".join(QUEUES),
-                    "-c",
-                    str(settings.worker_concurrency),
-                    "-n",
-                    "aibox@%h",
-                    "-l",
-                    settings.log_level,
-                ],
-                env,
-                f"queues {', '.join(QUEUES)}",
-            )
-        )
-        aibox = [python, "-m", "aibox.cli"]
+        aibox = [sys.executable, "-m", "aibox.cli"]
+        children.append(_spawn("worker", [*aibox, "worker"], env, f"queues {', '.join(QUEUES)}"))
         api_at = f"http://{settings.api_host}:{settings.api_port} (docs at /docs)"
         children.append(_spawn("api", [*aibox, "api"], env, api_at))
         flower_at = f"http://{settings.flower_host}:{settings.flower_port}"

@@ -104,3 +104,8 @@ def fulltext_file_terms(user_id: str, file_id: str) -> str:
 def llm_answer(request_hash: str) -> str:
     """String: a chat model's answer to one request, by the request's hash (with a TTL)."""
     return f"aibox:llm:cache:{request_hash}"
+
+
+def check_probe(probe_id: str) -> str:
+    """String: the node that ran one of ``aibox check``'s probes (short TTL)."""
+    return f"aibox:check:probe:{probe_id}"

@@ -28,7 +28,7 @@ from redis.exceptions import RedisError
 from aibox.connections import get_redis
 from aibox.monitoring.broker import open_broker
 from aibox.monitoring.listing import queue_stats
-from aibox.settings import QUEUES
+from aibox.queues import QUEUES
 from aibox.store.registry import JOB_STATES, JobRegistry
 
 logger = logging.getLogger(__name__)

@@ -16,8 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aibox.errors import ConfigurationError
 
-QUEUES: tuple[str, ...] = ("file_processing", "vectorization", "kg_extraction")
-
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
 
 

@@ -129,7 +129,7 @@ def plain_redis(tmp_path: Path) -> Iterator[int]:
 
 @pytest.fixture(scope="session")
 def worker(redis_server: int, tmp_root: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A real ``celery -A aibox worker`` (prefork, 2 processes) on all three queues."""
+    """A real ``aibox worker`` (``celery -A aibox worker``, prefork, 2 processes) on every queue."""
     process, log, _ = start_worker_process(tmp_root, "session", QUEUES)
     yield process
     stop_process(process)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-QUEUES = ("file_processing", "vectorization", "kg_extraction")
+from aibox.queues import QUEUES as QUEUES  # the tests' name for them
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -44,26 +45,29 @@ def start_worker_process(
     app_module: str = "aibox",
     concurrency: int = 2,
     env: dict[str, str] | None = None,
+    command: str = "aibox",
 ) -> tuple[subprocess.Popen[bytes], Any, str]:
-    """Start a worker subprocess, wait until it answers ping; returns (process, log, node)."""
+    """Start a worker subprocess, wait until it answers ping; returns (process, log, node).
+
+    ``command="aibox"`` starts ``aibox worker`` (what make run, systemd, supervisor and
+    compose start); ``"celery"`` starts ``celery -A app_module worker`` (Celery's own command,
+    and the only one for the test apps of tests/faults).
+    """
     from aibox import app
 
     log = open(tmp_root / f"worker-{name}.log", "ab")  # noqa: SIM115 - closed by the caller
     nodename = f"{name}-{os.getpid()}@localhost"
+    if command == "aibox" and app_module == "aibox":
+        start = [sys.executable, "-m", "aibox.cli", "worker"]
+    else:
+        start = [sys.executable, "-m", "celery", "-A", app_module, "worker", "-P", "prefork"]
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            app_module,
-            "worker",
+            *start,
             "-Q",
             ",".join(queues),
             "-c",
             str(concurrency),
-            "-P",
-            "prefork",
             "-n",
             nodename,
             "-l",

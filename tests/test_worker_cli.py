@@ -1,4 +1,5 @@
-"""`celery -A aibox worker -Q …` and `celery -A aibox inspect …` work as Celery users expect."""
+"""`celery -A aibox worker -Q …`, `aibox worker` and `celery -A aibox inspect …` work as
+Celery users expect."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ def celery_json(*args: str) -> object:
 def test_worker_on_kg_extraction_answers_ping_and_active_queues(
     redis_client: redis.Redis, tmp_root: Path
 ) -> None:
-    process, log, node = start_worker_process(tmp_root, "kg-only", ("kg_extraction",))
+    process, log, node = start_worker_process(
+        tmp_root, "kg-only", ("kg_extraction",), command="celery"
+    )
     try:
         pong = celery_json("inspect", "ping", "-d", node)
         assert pong == {node: {"ok": "pong"}}
@@ -70,3 +73,32 @@ def test_worker_refuses_a_server_without_falkordb(plain_redis: int) -> None:
     )
     assert result.returncode != 0
     assert "FalkorDB module" in result.stdout + result.stderr
+
+
+def test_aibox_worker_is_celerys_worker_built_from_the_settings(
+    redis_client: redis.Redis, tmp_root: Path
+) -> None:
+    process, log, node = start_worker_process(tmp_root, "aibox-kg", ("kg_extraction",))
+    try:
+        queues = celery_json("inspect", "active_queues", "-d", node)
+        assert isinstance(queues, dict)
+        assert [q["name"] for q in queues[node]] == ["kg_extraction"]
+        stats = celery_json("inspect", "stats", "-d", node)
+        assert isinstance(stats, dict)
+        assert stats[node]["pool"]["max-concurrency"] == 2
+        # The command became the worker (exec): its own environment remaps SIGTERM.
+        environ = Path(f"/proc/{process.pid}/environ").read_bytes().split(b"\0")
+        assert b"REMAP_SIGTERM=SIGQUIT" in environ
+    finally:
+        stop_process(process)
+        log.close()
+    refused = subprocess.run(
+        [sys.executable, "-m", "aibox.cli", "worker", "-Q", "kg_extraction,nope"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "unknown queue(s) nope" in refused.stderr

@@ -8,6 +8,9 @@ from aibox.cli import check, info, jobs, search, services, users
 
 cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
 cli.command()(services.server)
+cli.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(
+    services.worker
+)
 cli.command()(services.api)
 cli.command()(services.flower)
 cli.command()(services.up)

@@ -28,11 +28,13 @@ from typing import Annotated, Any
 import redis
 import typer
 
+from aibox import keys
 from aibox.celery_app import app as celery_app
 from aibox.connections import get_redis
 from aibox.monitoring.broker import open_broker
-from aibox.settings import QUEUES, get_settings
-from aibox.tasks.probe import probe, probe_key
+from aibox.queues import QUEUES
+from aibox.settings import get_settings
+from aibox.tasks.probe import probe
 
 _OVERDUE_GRACE_S = 60.0
 _POLL_S = 0.1
@@ -102,10 +104,10 @@ def run_probes(queues: list[str], timeout_s: float) -> dict[str, tuple[str, floa
     deadline = started + timeout_s
     while pending and time.monotonic() < deadline:
         for queue, probe_id in list(pending.items()):
-            node = client.get(probe_key(probe_id))
+            node = client.get(keys.check_probe(probe_id))
             if node is not None:
                 done[queue] = (str(node), time.monotonic() - started)
-                client.delete(probe_key(probe_id))
+                client.delete(keys.check_probe(probe_id))
                 del pending[queue]
         time.sleep(_POLL_S)
     return done

@@ -20,8 +20,8 @@ from aibox.errors import AiboxError
 from aibox.monitoring.broker import open_broker
 from aibox.monitoring.listing import QueueStats, check_queue, queue_stats
 from aibox.monitoring.workers import WorkerInfo, list_workers
+from aibox.queues import QUEUES
 from aibox.services import job_registry
-from aibox.settings import QUEUES
 
 console = Console()
 

@@ -1,4 +1,4 @@
-"""Long-running programs: the embedded server, the API, Flower, and everything at once (up)."""
+"""Long-running programs: the embedded server, a worker, the API, Flower, and all at once (up)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,50 @@ def server(
     settings = get_settings()
     chosen = port or urlsplit(settings.redis_url).port or 6379
     raise typer.Exit(run_foreground(chosen, data_dir or settings.redis_data_path))
+
+
+def worker(
+    ctx: typer.Context,
+    queues: Annotated[
+        str | None,
+        typer.Option("--queues", "-Q", help="comma-separated queues; default: all three"),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            "--concurrency", "-c", help="pool processes; default: AIBOX_WORKER_CONCURRENCY"
+        ),
+    ] = None,
+    hostname: Annotated[
+        str, typer.Option("--hostname", "-n", help="node name (Celery's %h is the host)")
+    ] = "aibox@%h",
+    loglevel: Annotated[
+        str | None, typer.Option("--loglevel", "-l", help="default: AIBOX_LOG_LEVEL")
+    ] = None,
+) -> None:
+    """Run a Celery worker as aibox runs it: `celery -A aibox worker` on QUEUES, with SIGTERM
+    remapped to Celery's soft shutdown. Options Celery knows but this does not (e.g.
+    --autoscale=4,1, --without-gossip) are passed through."""
+    from aibox import queues as declared
+
+    settings = get_settings()
+    chosen = [q for q in (queues or ",".join(declared.QUEUES)).split(",") if q]
+    if bad := declared.unknown(chosen):
+        typer.echo(
+            f"aibox worker: unknown queue(s) {', '.join(bad)}; the queues are "
+            f"{', '.join(declared.QUEUES)}",
+            err=True,
+        )
+        raise typer.Exit(2)
+    argv = declared.worker_command(
+        queues=chosen,
+        concurrency=concurrency or settings.worker_concurrency,
+        hostname=hostname,
+        loglevel=loglevel or settings.log_level,
+        extra=ctx.args,
+    )
+    env = {**os.environ, **declared.WORKER_ENV}
+    os.execve(sys.executable, argv, env)  # noqa: S606 - become the worker; argv is ours
 
 
 def api(

@@ -15,7 +15,7 @@ from typing import Any, cast
 from aibox.errors import NotFoundError
 from aibox.monitoring.broker import Broker, Position, QueuedMessage
 from aibox.monitoring.cursor import InvalidCursorError, decode_cursor, encode_cursor, require
-from aibox.settings import QUEUES
+from aibox.queues import QUEUES
 from aibox.store.registry import JOB_STATES, JobRecord, JobRegistry, JobState
 
 _QUEUED_POSITION: dict[str, type | tuple[type, ...]] = {"b": int, "o": int, "j": str}

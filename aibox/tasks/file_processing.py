@@ -6,14 +6,12 @@ from typing import Any
 
 from aibox import processing
 from aibox.celery_app import app
-from aibox.processing import pipeline
+from aibox.queues import PROCESS_FILE_TASK
 from aibox.store.status import STAGES
 from aibox.tasks.base import FileTask
 
 
-@app.task(
-    bind=True, base=FileTask, name="process_file_chunking_and_vectorization_task", stages=STAGES
-)
+@app.task(bind=True, base=FileTask, name=PROCESS_FILE_TASK, stages=STAGES)
 def process_file_chunking_and_vectorization_task(
     self: FileTask,
     file_id: str,
@@ -28,5 +26,7 @@ def process_file_chunking_and_vectorization_task(
     against the stored record, which is what the task works from.
     """
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
-    summary = processing.process_file(pipeline(), record, self.reporter(file_id), self.request.id)
+    summary = processing.process_file(
+        processing.pipeline(), record, self.reporter(file_id), self.request.id
+    )
     return self.complete(record, summary)

@@ -6,13 +6,11 @@ from typing import Any
 
 from aibox import processing
 from aibox.celery_app import app
-from aibox.processing import pipeline
+from aibox.queues import EXTRACT_GRAPH_TASK
 from aibox.tasks.base import FileTask
 
 
-@app.task(
-    bind=True, base=FileTask, name="process_kg_extraction_only_task", stages=("kg_extraction",)
-)
+@app.task(bind=True, base=FileTask, name=EXTRACT_GRAPH_TASK, stages=("kg_extraction",))
 def process_kg_extraction_only_task(
     self: FileTask,
     file_id: str,
@@ -23,5 +21,7 @@ def process_kg_extraction_only_task(
 ) -> dict[str, Any]:
     """Extract entities and relations from a file's chunks and replace its graph part."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
-    summary = processing.extract_graph(pipeline(), record, self.reporter(file_id), self.request.id)
+    summary = processing.extract_graph(
+        processing.pipeline(), record, self.reporter(file_id), self.request.id
+    )
     return self.complete(record, summary)

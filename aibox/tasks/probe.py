@@ -7,20 +7,16 @@ the metrics (``aibox.signals``), and it stores no result.
 
 from __future__ import annotations
 
+from aibox import keys
 from aibox.celery_app import app
 from aibox.connections import get_redis
+from aibox.queues import PROBE_TASK
 
-PROBE_TASK = "aibox.check.probe"
 PROBE_TTL_S = 300
-
-
-def probe_key(probe_id: str) -> str:
-    """String: the node that ran a probe."""
-    return f"aibox:check:probe:{probe_id}"
 
 
 @app.task(bind=True, name=PROBE_TASK, ignore_result=True, acks_late=False)
 def probe(self: object, probe_id: str) -> None:
     """Write who ran this probe, for a short while."""
     hostname = getattr(getattr(self, "request", None), "hostname", None) or "unknown"
-    get_redis().set(probe_key(probe_id), hostname, ex=PROBE_TTL_S)
+    get_redis().set(keys.check_probe(probe_id), hostname, ex=PROBE_TTL_S)

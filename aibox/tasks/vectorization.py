@@ -6,14 +6,14 @@ from typing import Any
 
 from aibox import processing
 from aibox.celery_app import app
-from aibox.processing import pipeline
+from aibox.queues import VECTORIZE_TASK
 from aibox.tasks.base import FileTask
 
 
 @app.task(
     bind=True,
     base=FileTask,
-    name="process_vectorization_only_task",
+    name=VECTORIZE_TASK,
     stages=("vectorization", "storage"),
 )
 def process_vectorization_only_task(
@@ -27,6 +27,6 @@ def process_vectorization_only_task(
     """(Re)embed a file's stored chunks; with ``force_rechunk``, parse and chunk it again."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
     summary = processing.vectorize_file(
-        pipeline(), record, self.reporter(file_id), force_rechunk=force_rechunk
+        processing.pipeline(), record, self.reporter(file_id), force_rechunk=force_rechunk
     )
     return self.complete(record, summary)

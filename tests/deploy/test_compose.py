@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from aibox.settings import QUEUES, Settings
+from aibox.settings import Settings
 from tests.support import ROOT
 
 yaml = pytest.importorskip("yaml")
@@ -62,19 +62,18 @@ def test_aibox_services_share_image_env_and_state(compose: dict[str, Any], name:
         assert port.startswith("127.0.0.1:"), port  # loopback only; a proxy fronts it
 
 
-def test_only_the_worker_remaps_sigterm_and_waits_out_its_soft_shutdown(
+def test_the_worker_runs_aibox_worker_and_waits_out_its_soft_shutdown(
     compose: dict[str, Any],
 ) -> None:
     worker = compose["services"]["worker"]
-    assert worker["environment"]["REMAP_SIGTERM"] == "SIGQUIT"
-    assert "REMAP_SIGTERM" not in compose["services"]["api"]["environment"]
     grace = seconds(worker["stop_grace_period"])
     assert grace >= Settings().worker_soft_shutdown_timeout_s + 15
     shell, flag, script = worker["command"]
     assert (shell, flag) == ("sh", "-c")
     argv = shlex.split(script.replace("$$", "$"))
-    assert argv[:5] == ["exec", "celery", "-A", "aibox", "worker"]
-    assert argv[argv.index("-Q") + 1].split(",") == list(QUEUES)
+    # `aibox worker`: all three queues, REMAP_SIGTERM=SIGQUIT (aibox/queues.py).
+    assert argv[:3] == ["exec", "aibox", "worker"]
+    assert "-Q" not in argv
 
 
 def test_dockerfile_copies_what_exists_and_runs_unprivileged() -> None:

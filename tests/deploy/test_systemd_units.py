@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from aibox.settings import QUEUES, Settings
+from aibox.queues import QUEUES
+from aibox.settings import Settings
 from tests.support import ROOT
 
 UNITS = ROOT / "deploy" / "systemd"
@@ -178,15 +179,15 @@ def test_redis_users_require_and_follow_the_redis_unit(name: str) -> None:
     assert "aibox-redis.service" in words(unit, "Unit", "After")
 
 
-def test_worker_runs_celery_on_the_instance_queues_with_a_soft_shutdown() -> None:
+def test_worker_runs_aibox_worker_on_the_instance_queues_with_a_soft_shutdown() -> None:
     unit = parse(UNITS / "aibox-worker@.service")
     exec_start = one(unit, "Service", "ExecStart").split()
-    assert exec_start[:6] == [INSTALLED_PYTHON, "-m", "celery", "-A", "aibox", "worker"]
+    # `aibox worker` is `celery -A aibox worker` with REMAP_SIGTERM=SIGQUIT (aibox/queues.py).
+    assert exec_start[:4] == [INSTALLED_PYTHON, "-m", "aibox.cli", "worker"]
     assert "--queues=%I" in exec_start  # %I: the instance unescaped, commas restored
     assert any(w.startswith("--hostname=") and "%i" in w for w in exec_start)
     assert "--concurrency=${AIBOX_WORKER_CONCURRENCY}" in exec_start
     assert "--loglevel=${AIBOX_LOG_LEVEL}" in exec_start
-    assert "REMAP_SIGTERM=SIGQUIT" in words(unit, "Service", "Environment")
     # systemd's SIGKILL must not cut the soft shutdown short, nor the cold shutdown after it.
     soft = max(
         Settings().worker_soft_shutdown_timeout_s,

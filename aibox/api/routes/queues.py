@@ -26,7 +26,7 @@ from aibox.monitoring.broker import Broker, open_broker
 from aibox.monitoring.cursor import InvalidCursorError
 from aibox.monitoring.jobs import retry_failed
 from aibox.monitoring.listing import check_queue, list_jobs, queue_stats
-from aibox.settings import QUEUES
+from aibox.queues import QUEUES
 from aibox.store.registry import JobState
 
 router = APIRouter(prefix="/queues", tags=["monitoring"], dependencies=[Depends(require_admin)])
