@@ -1,14 +1,31 @@
 """The one exception hierarchy of aibox.
 
 Two families matter to the task layer: :class:`PermanentError` fails a job at once with its
-message shown to the user, :class:`TransientError` makes the job retry with backoff.
+message shown to the user, :class:`TransientError` makes the job retry with backoff. Every
+class also says how the API answers it: ``status`` (HTTP) and ``code`` (stable, for
+programs), which one exception handler turns into the error envelope (aibox/api/errors.py).
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class AiboxError(Exception):
     """Raised when aibox itself detects a problem; the base of every aibox error."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    #: Extra response headers (e.g. WWW-Authenticate for 401).
+    headers: ClassVar[dict[str, str]] = {}
+    #: JSON-able details sent with the message (e.g. a running job's id), or None.
+    data: dict[str, object] | None = None
+
+    def public_message(self) -> str:
+        """What the API tells the client: the message, except for server-side errors."""
+        if self.status >= 500:
+            return "internal error; the server log has the details"
+        return str(self)
 
 
 class ConfigurationError(AiboxError):
@@ -22,9 +39,15 @@ class ServerCapabilityError(ConfigurationError):
 class PermanentError(AiboxError):
     """Raised when retrying cannot help: the job fails at once with this message."""
 
+    status = 400
+    code = "bad_request"
+
 
 class UnsupportedFileTypeError(PermanentError):
     """Raised when a file's type is not one aibox can parse."""
+
+    status = 415
+    code = "unsupported_file_type"
 
 
 class UnreadableFileError(PermanentError):
@@ -39,6 +62,18 @@ class DocumentTooLargeError(PermanentError):
     """Raised when a file's text exceeds the configured maximum document size."""
 
 
+class FileTooLargeError(PermanentError):
+    """Raised when an upload exceeds ``max_upload_bytes``."""
+
+    status = 413
+    code = "file_too_large"
+
+    @classmethod
+    def over(cls, max_bytes: int) -> FileTooLargeError:
+        """The error for a file that went past ``max_bytes``."""
+        return cls(f"file is larger than the {max_bytes}-byte limit")
+
+
 class FileNotFoundInStoreError(PermanentError):
     """Raised when a job names a file that has no record or whose bytes are missing."""
 
@@ -50,25 +85,75 @@ class OwnershipError(PermanentError):
 class EmbedderMismatchError(PermanentError):
     """Raised when vectors from one embedder would be written into another embedder's index."""
 
+    status = 409
+    code = "embedder_mismatch"
+
+
+class InvalidAccountError(PermanentError):
+    """Raised when a username, role or password does not meet the rules."""
+
+
+class InvalidCursorError(PermanentError):
+    """Raised when a pagination cursor was not produced by this API (or for another listing)."""
+
+
+class UploadRefusedError(AiboxError):
+    """Raised when a whole upload request is refused; nothing of it is kept.
+
+    Its status and code depend on why (400, 413, 422), so they are given with the message.
+    """
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status  # type: ignore[misc]  # an instance's own answer
+        self.code = code  # type: ignore[misc]
+
 
 class FileBusyError(AiboxError):
     """Raised when another job holds the file's lock; the job waits and tries again."""
+
+    status = 409
+    code = "file_busy"
 
 
 class TransientError(AiboxError):
     """Raised when a failure may pass by itself (a remote endpoint timing out): the job retries."""
 
+    status = 503
+    code = "service_unavailable"
+
+
+class EnqueueError(AiboxError):
+    """Raised when a job could not be handed to the broker; nothing was queued."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def public_message(self) -> str:
+        """The broker is Redis: say so, without the connection details."""
+        return "the job store (Redis) is unavailable; try again shortly"
+
 
 class NotFoundError(AiboxError):
     """Raised when a file or job does not exist or is not visible to the caller."""
+
+    status = 404
+    code = "not_found"
 
 
 class AuthenticationError(AiboxError):
     """Raised when a request carries no valid credentials (missing, expired or revoked token)."""
 
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012 - read-only, one per class
+
 
 class PermissionDeniedError(AiboxError):
     """Raised when an authenticated user lacks the role an operation needs."""
+
+    status = 403
+    code = "forbidden"
 
 
 class ConflictError(AiboxError):
@@ -77,6 +162,9 @@ class ConflictError(AiboxError):
     ``data`` (JSON-able, optional) goes to the client with the message, e.g. the running
     job's id.
     """
+
+    status = 409
+    code = "conflict"
 
     def __init__(self, message: str, data: dict[str, object] | None = None) -> None:
         super().__init__(message)

@@ -20,7 +20,7 @@ from celery import Task
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from aibox.errors import AiboxError, ConflictError, describe_error
+from aibox.errors import ConflictError, EnqueueError, describe_error
 from aibox.services import file_store, job_registry, status_store
 from aibox.store.files import FileRecord
 from aibox.store.registry import JobRecord, recorded_by_publisher
@@ -40,10 +40,6 @@ TASKS: dict[JobKind, Task] = {
     "graph": process_kg_extraction_only_task,
 }
 TASKS_BY_NAME: dict[str, Task] = {task.name: task for task in TASKS.values()}
-
-
-class EnqueueError(AiboxError):
-    """Raised when a job could not be handed to the broker; nothing was queued."""
 
 
 def submit_job(

@@ -14,17 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from aibox.api.schemas import ErrorEnvelope
-from aibox.errors import (
-    AuthenticationError,
-    ConflictError,
-    EmbedderMismatchError,
-    NotFoundError,
-    PermanentError,
-    PermissionDeniedError,
-    UnsupportedFileTypeError,
-)
-from aibox.store.files import FileTooLargeError
-from aibox.submit import EnqueueError
+from aibox.errors import AiboxError
 
 logger = logging.getLogger(__name__)
 
@@ -77,33 +67,14 @@ def _allowed_methods(request: Request) -> list[str]:
 def install_error_handlers(app: FastAPI) -> None:
     """Map aibox's exceptions, validation errors and Redis outages onto envelopes."""
 
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return error_response(404, "not_found", str(exc))
-
-    @app.exception_handler(AuthenticationError)
-    async def _unauthenticated(_: Request, exc: AuthenticationError) -> JSONResponse:
-        response = error_response(401, "unauthorized", str(exc))
-        response.headers["WWW-Authenticate"] = "Bearer"
+    @app.exception_handler(AiboxError)
+    async def _aibox(_: Request, exc: AiboxError) -> JSONResponse:
+        # Each class carries its answer (aibox/errors.py): status, stable code, headers.
+        if exc.status >= 500:
+            logger.error("%s: %s", type(exc).__name__, exc)
+        response = error_response(exc.status, exc.code, exc.public_message(), exc.data)
+        response.headers.update(exc.headers)
         return response
-
-    @app.exception_handler(PermissionDeniedError)
-    async def _forbidden(_: Request, exc: PermissionDeniedError) -> JSONResponse:
-        return error_response(403, "forbidden", str(exc))
-
-    @app.exception_handler(ConflictError)
-    async def _conflict(_: Request, exc: ConflictError) -> JSONResponse:
-        return error_response(409, "conflict", str(exc), exc.data)
-
-    @app.exception_handler(PermanentError)
-    async def _permanent(_: Request, exc: PermanentError) -> JSONResponse:
-        if isinstance(exc, EmbedderMismatchError):
-            return error_response(409, "embedder_mismatch", str(exc))
-        if isinstance(exc, FileTooLargeError):
-            return error_response(413, "file_too_large", str(exc))
-        if isinstance(exc, UnsupportedFileTypeError):
-            return error_response(415, "unsupported_file_type", str(exc))
-        return error_response(400, "bad_request", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -126,7 +97,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(redis.TimeoutError)
     @app.exception_handler(redis.BusyLoadingError)
     @app.exception_handler(OperationalError)
-    @app.exception_handler(EnqueueError)
     async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
         logger.error("storage or broker unavailable: %s", exc)
         return error_response(

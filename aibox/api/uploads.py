@@ -19,9 +19,9 @@ from starlette.datastructures import Headers
 from starlette.requests import Request
 
 from aibox.api.schemas import UploadedFile, UploadRejection
-from aibox.errors import AiboxError, UnsupportedFileTypeError
+from aibox.errors import FileTooLargeError, UnsupportedFileTypeError, UploadRefusedError
 from aibox.pipeline.parsers import file_type_for
-from aibox.store.files import DuplicatePolicy, FileStore, FileTooLargeError, sanitise_filename
+from aibox.store.files import DuplicatePolicy, FileStore, sanitise_filename
 from aibox.store.uploads import ProgressTracker, StagedUpload, UploadProgressStore
 from aibox.submit import submit_job
 
@@ -34,15 +34,6 @@ FILE_FIELDS = ("files", "file")
 PART_OVERHEAD = 16 * 1024
 REQUEST_OVERHEAD = 64 * 1024
 _RECORD_FIELDS = {"file_id", "file_type", "size", "sha256", "version", "previous_version_id"}
-
-
-class UploadRefusedError(AiboxError):
-    """Raised when a whole upload request is refused; nothing of it is kept."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -154,7 +145,7 @@ class MultipartReceiver:
         """Refuse the part being read: it is over the size limit; later parts are not read."""
         self.truncated = True
         if self._current is not None and self._current.error is None:
-            self._current.reject(413, "file_too_large", str(exc))
+            self._current.reject(exc.status, exc.code, str(exc))
 
     def drop_all(self, message: str) -> None:
         """Remove every staged file not committed yet."""
@@ -195,7 +186,7 @@ class MultipartReceiver:
         try:
             item.file_type = file_type_for(filename, content_type)
         except UnsupportedFileTypeError as exc:
-            item.reject(415, "unsupported_file_type", str(exc))
+            item.reject(exc.status, exc.code, str(exc))
             return
         item.staged = self.files.stage(self.user_id, self.limits.max_bytes)
         item.upload_id = item.staged.file_id

@@ -12,15 +12,11 @@ from pydantic import BaseModel
 from aibox import keys
 from aibox.auth.passwords import MIN_LENGTH, hash_password, needs_rehash, verify_password
 from aibox.connections import HashMapping
-from aibox.errors import ConflictError, NotFoundError, PermanentError
+from aibox.errors import ConflictError, InvalidAccountError, NotFoundError
 
 Role = Literal["user", "admin"]
 ROLES: tuple[Role, ...] = ("user", "admin")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
-
-
-class InvalidAccountError(PermanentError):
-    """Raised when a username, role or password does not meet the rules."""
 
 
 class User(BaseModel):

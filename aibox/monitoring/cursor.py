@@ -7,9 +7,7 @@ import binascii
 import json
 from typing import Any
 
-
-class InvalidCursorError(ValueError):
-    """Raised when a cursor was not produced by this API (or for another listing)."""
+from aibox.errors import InvalidCursorError
 
 
 def encode_cursor(fields: dict[str, Any]) -> str:

@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, cast
 
-from aibox.errors import NotFoundError
+from aibox.errors import InvalidCursorError, NotFoundError
 from aibox.monitoring.broker import Broker, Position, QueuedMessage
-from aibox.monitoring.cursor import InvalidCursorError, decode_cursor, encode_cursor, require
+from aibox.monitoring.cursor import decode_cursor, encode_cursor, require
 from aibox.queues import QUEUES
 from aibox.store.registry import JOB_STATES, JobRecord, JobRegistry, JobState
 

@@ -21,7 +21,6 @@ from redis.client import Pipeline
 from aibox import keys
 from aibox.connections import HashMapping
 from aibox.errors import FileNotFoundInStoreError, OwnershipError
-from aibox.store.uploads import FileTooLargeError as FileTooLargeError
 from aibox.store.uploads import StagedUpload
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)

@@ -19,21 +19,12 @@ from pydantic import BaseModel
 
 from aibox import keys
 from aibox.connections import get_redis
-from aibox.errors import PermanentError
+from aibox.errors import FileTooLargeError
 from aibox.settings import get_settings
 
 #: A progress record is rewritten after this many bytes or seconds, not on every chunk.
 _SAVE_EVERY_BYTES = 1024 * 1024
 _SAVE_EVERY_S = 0.5
-
-
-class FileTooLargeError(PermanentError):
-    """Raised when an upload exceeds ``max_upload_bytes``."""
-
-    @classmethod
-    def over(cls, max_bytes: int) -> FileTooLargeError:
-        """The error for a file that went past ``max_bytes``."""
-        return cls(f"file is larger than the {max_bytes}-byte limit")
 
 
 class StagedUpload:

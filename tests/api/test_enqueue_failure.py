@@ -22,7 +22,8 @@ from tests.support import ROOT, free_port
 _PUBLISH_WITHOUT_BROKER = """
 import json, sys
 from aibox.services import file_store
-from aibox.submit import EnqueueError, submit_job
+from aibox.errors import EnqueueError
+from aibox.submit import submit_job
 
 try:
     job_id = submit_job(file_store().get(sys.argv[1]), "vector")

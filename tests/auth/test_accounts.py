@@ -14,8 +14,8 @@ from pydantic import SecretStr
 
 from aibox import keys
 from aibox.auth.tokens import signing_secret
-from aibox.auth.users import InvalidAccountError, UserStore
-from aibox.errors import ConfigurationError, ConflictError
+from aibox.auth.users import UserStore
+from aibox.errors import ConfigurationError, ConflictError, InvalidAccountError
 from aibox.settings import Settings
 from tests.support import ROOT
 

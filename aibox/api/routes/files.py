@@ -39,12 +39,11 @@ from aibox.api.schemas import (
 from aibox.api.uploads import (
     MultipartReceiver,
     UploadLimits,
-    UploadRefusedError,
     commit_all,
     multipart_boundary,
     receive,
 )
-from aibox.errors import NotFoundError
+from aibox.errors import NotFoundError, UploadRefusedError
 from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.status import settled_status

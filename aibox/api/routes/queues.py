@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from aibox.api.deps import RegistryDep, require_admin
 from aibox.api.schemas import Envelope
@@ -23,7 +23,6 @@ from aibox.api.schemas_monitoring import (
 from aibox.celery_app import app as celery_app
 from aibox.errors import NotFoundError
 from aibox.monitoring.broker import Broker, open_broker
-from aibox.monitoring.cursor import InvalidCursorError
 from aibox.monitoring.jobs import retry_failed
 from aibox.monitoring.listing import check_queue, list_jobs, queue_stats
 from aibox.queues import QUEUES
@@ -76,10 +75,7 @@ def queue_jobs(
     cursor: Annotated[str | None, Query(description="``next_cursor`` of the page before")] = None,
 ) -> Envelope[JobPage]:
     """A page of the queue's jobs: queued in the order workers take them, others newest first."""
-    try:
-        listed, next_cursor = list_jobs(broker, registry, name, status, limit, cursor)
-    except InvalidCursorError as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from exc
+    listed, next_cursor = list_jobs(broker, registry, name, status, limit, cursor)
     jobs = [job_summary(item) for item in listed]
     return Envelope(data=JobPage(jobs=jobs, count=len(jobs), next_cursor=next_cursor))
 
