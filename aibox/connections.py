@@ -10,6 +10,7 @@ from falkordb import FalkorDB
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
+from aibox import keys
 from aibox.errors import ServerCapabilityError
 from aibox.settings import get_settings
 
@@ -56,7 +57,7 @@ def check_capabilities(client: redis.Redis) -> None:
     """Raise unless the server has Redis vector sets and the FalkorDB graph module."""
     missing = []
     try:
-        client.vset().vcard("aibox:capability-probe")
+        client.vset().vcard(keys.capability_probe())
     except redis.ResponseError:
         missing.append("vector sets (Redis >= 8.0, VADD/VSIM commands)")
     modules = {m["name"] for m in client.module_list()}

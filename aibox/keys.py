@@ -81,6 +81,11 @@ def fulltext_postings(user_id: str, term: str) -> str:
     return f"aibox:fulltext:{user_id}:term:{term}"
 
 
+def fulltext_pattern(user_id: str) -> str:
+    """SCAN pattern: every key of one user's full-text index."""
+    return f"aibox:fulltext:{user_id}:*"
+
+
 def fulltext_files(user_id: str) -> str:
     """Hash: file id -> ``"ref chunks length"`` of each file in the user's full-text index."""
     return f"aibox:fulltext:{user_id}:files"
@@ -109,3 +114,33 @@ def llm_answer(request_hash: str) -> str:
 def check_probe(probe_id: str) -> str:
     """String: the node that ran one of ``aibox check``'s probes (short TTL)."""
     return f"aibox:check:probe:{probe_id}"
+
+
+def content_index(user_id: str) -> str:
+    """Hash: sha256 of content -> id of the user's newest file with that content."""
+    return f"aibox:user:{user_id}:sha256"
+
+
+def status_channel(file_id: str) -> str:
+    """Pub/sub channel: each change of a file's status record is announced here."""
+    return f"aibox:status:{file_id}"
+
+
+def file_lock(file_id: str) -> str:
+    """String: the token of the job holding one file's lock (with a TTL it renews)."""
+    return f"aibox:lock:file:{file_id}"
+
+
+def metrics_tasks() -> str:
+    """Set: the task names with a duration histogram."""
+    return "aibox:metrics:tasks"
+
+
+def task_durations(task: str) -> str:
+    """Hash: one task's duration histogram (``le:<bound>`` buckets, ``count``, ``sum``)."""
+    return f"aibox:metrics:duration:{task}"
+
+
+def capability_probe() -> str:
+    """Vector set never written: read to learn whether the server has vector sets."""
+    return "aibox:capability-probe"

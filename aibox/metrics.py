@@ -25,6 +25,7 @@ from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Met
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from aibox import keys
 from aibox.connections import get_redis
 from aibox.monitoring.broker import open_broker
 from aibox.monitoring.listing import queue_stats
@@ -53,12 +54,6 @@ BUCKETS: tuple[float, ...] = (
     3600.0,
 )
 _INF = "+Inf"
-TASKS_KEY = "aibox:metrics:tasks"
-
-
-def duration_key(task: str) -> str:
-    """Hash: one task's duration histogram (``le:<bound>`` buckets, ``count``, ``sum``)."""
-    return f"aibox:metrics:duration:{task}"
 
 
 def _bucket_field(seconds: float) -> str:
@@ -97,15 +92,16 @@ class TaskDurations:
     def observe(self, task: str, seconds: float) -> None:
         """Add one run of ``task`` that took ``seconds`` (one round trip, atomic)."""
         self._observe(
-            keys=[TASKS_KEY, duration_key(task)], args=[task, _bucket_field(seconds), repr(seconds)]
+            keys=[keys.metrics_tasks(), keys.task_durations(task)],
+            args=[task, _bucket_field(seconds), repr(seconds)],
         )
 
     def read(self) -> dict[str, Histogram]:
         """Every task's histogram, by task name."""
-        tasks = sorted(cast(set[str], self.client.smembers(TASKS_KEY)))
+        tasks = sorted(cast(set[str], self.client.smembers(keys.metrics_tasks())))
         pipe = self.client.pipeline(transaction=False)
         for task in tasks:
-            pipe.hgetall(duration_key(task))
+            pipe.hgetall(keys.task_durations(task))
         return {
             task: _histogram(data)
             for task, data in zip(tasks, cast(list[dict[str, str]], pipe.execute()), strict=True)

@@ -86,11 +86,6 @@ def sanitise_filename(name: str) -> str:
     return base or "upload"
 
 
-def content_index_key(user_id: str) -> str:
-    """Hash: sha256 of content -> id of the user's newest file with that content."""
-    return f"aibox:user:{user_id}:sha256"
-
-
 @dataclass(frozen=True)
 class Stored:
     """The outcome of committing an upload: its record, and whether an existing one was reused."""
@@ -159,7 +154,7 @@ class FileStore:
         next version).
         """
         staged.promote()
-        index = content_index_key(staged.user_id)
+        index = keys.content_index(staged.user_id)
         seen, previous = "", None
         while True:
             record = _record_of(staged, filename, file_type, content_type, previous, job_id)
@@ -189,7 +184,7 @@ class FileStore:
 
     def forget_hash(self, record: FileRecord) -> None:
         """Drop a deleted file from its user's content index; its previous version takes over."""
-        index = content_index_key(record.user_id)
+        index = keys.content_index(record.user_id)
         previous = record.previous_version_id
         if previous is not None and self.get(previous) is None:
             previous = None

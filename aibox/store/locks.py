@@ -15,6 +15,8 @@ import threading
 
 import redis
 
+from aibox import keys
+
 logger = logging.getLogger(__name__)
 
 _RENEW = """
@@ -32,17 +34,12 @@ def release_if_owner(client: redis.Redis, key: str, token: str) -> bool:
     return bool(client.register_script(_RELEASE)(keys=[key], args=[token]))
 
 
-def file_lock_key(file_id: str) -> str:
-    """The lock key of one file."""
-    return f"aibox:lock:file:{file_id}"
-
-
 class FileLock:
     """A renewed, token-checked lock on one file."""
 
     def __init__(self, client: redis.Redis, file_id: str, token: str, ttl_s: float) -> None:
         self.client = client
-        self.key = file_lock_key(file_id)
+        self.key = keys.file_lock(file_id)
         self.token = token
         self.ttl_ms = int(ttl_s * 1000)
         self._renew_script = client.register_script(_RENEW)

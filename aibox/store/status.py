@@ -35,11 +35,6 @@ STAGES: tuple[str, ...] = ("chunking", "vectorization", "storage", "kg_extractio
 FINAL_STATUSES = frozenset({"completed", "failed"})
 
 
-def status_channel(file_id: str) -> str:
-    """Pub/sub channel announcing each change of a file's status record."""
-    return f"aibox:status:{file_id}"
-
-
 # KEYS: the status hash, its channel; ARGV: TTL (s), the notice, then field/value pairs.
 _WRITE = """
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
@@ -111,7 +106,7 @@ class StatusStore:
         """Delete a file's status record, telling live readers it is gone."""
         pipe = self.client.pipeline(transaction=True)
         pipe.delete(keys.processing_status(file_id))
-        pipe.publish(status_channel(file_id), _notice(file_id, "deleted"))
+        pipe.publish(keys.status_channel(file_id), _notice(file_id, "deleted"))
         pipe.execute()
 
     def _write(self, file_id: str, fields: Mapping[str, Any]) -> None:
@@ -122,7 +117,7 @@ class StatusStore:
         encoded["file_id"] = json.dumps(file_id)
         args: list[str | int] = [self.ttl_s, _notice(file_id, fields.get("status"))]
         args += [x for pair in encoded.items() for x in pair]
-        self._write_script(keys=[key, status_channel(file_id)], args=args)
+        self._write_script(keys=[key, keys.status_channel(file_id)], args=args)
 
 
 def decode_status(raw: Mapping[str, str]) -> dict[str, Any] | None:
@@ -160,7 +155,7 @@ async def watch_status(
     """The status record now and after each change, pushed by the writers' PUBLISH."""
     pubsub = client.pubsub()
     try:
-        await pubsub.subscribe(status_channel(file_id))
+        await pubsub.subscribe(keys.status_channel(file_id))
         # Read only once the subscription is confirmed, so no change slips in between.
         await _next_message(pubsub, "subscribe")
         last: dict[str, Any] | None = None

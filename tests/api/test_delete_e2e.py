@@ -53,7 +53,7 @@ def orphan_postings(client: redis.Redis) -> list[str]:
     live = set(client.hkeys(keys.fulltext_refs(USER)))
     return [
         f"{key} {ref}"
-        for key in client.scan_iter(match=f"aibox:fulltext:{USER}:term:*")
+        for key in client.scan_iter(match=keys.fulltext_postings(USER, "*"))
         for ref in client.hkeys(key)
         if ref not in live
     ]

@@ -12,9 +12,9 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from aibox import keys
 from aibox.celery_app import app as celery_app
 from aibox.services import status_store
-from aibox.store.status import status_channel
 from tests.api.test_files_e2e import DATA, upload, wait_until_done
 from tests.support import wait_for
 
@@ -106,7 +106,7 @@ def test_idle_streams_get_heartbeats_and_end_when_the_client_leaves(
     monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.2)
     with worker_paused():
         submitted = upload(api, "a.md", b"# A\n\nMarie Curie lived in Paris.\n")
-        channel = status_channel(submitted["file_id"])
+        channel = keys.status_channel(submitted["file_id"])
         with api.stream("GET", f"/api/v1/files/{submitted['file_id']}/events") as response:
             received = events(response.iter_lines())
             assert isinstance(next(received), dict)

@@ -46,7 +46,7 @@ def wait_for_job(api: TestClient, job_id: str, timeout: float = 60) -> dict[str,
 def fulltext_snapshot(user: str = USER) -> dict[bytes, dict[bytes, bytes]]:
     """Every posting of the user's full-text index, term key -> {file ref: packed records}."""
     raw = get_binary_redis()
-    return {key: raw.hgetall(key) for key in raw.scan_iter(match=f"aibox:fulltext:{user}:term:*")}
+    return {key: raw.hgetall(key) for key in raw.scan_iter(match=keys.fulltext_postings(user, "*"))}
 
 
 def vector_count(client: redis.Redis) -> int:

@@ -14,7 +14,6 @@ from aibox.api.deps import current_settings
 from aibox.api.main import app
 from aibox.services import job_registry
 from aibox.settings import Settings, get_settings
-from aibox.store.files import content_index_key
 from tests.api.test_files_e2e import upload, wait_until_done
 
 USER = "local"
@@ -96,7 +95,7 @@ def test_a_deleted_file_is_not_reused(api: TestClient, redis_client: redis.Redis
     second = upload(api, "report.md", TEXT)
     assert second["file_id"] != first["file_id"]
     assert wait_until_done(api, second["file_id"])["status"] == "completed"
-    assert redis_client.hget(content_index_key(USER), second["sha256"]) == second["file_id"]
+    assert redis_client.hget(keys.content_index(USER), second["sha256"]) == second["file_id"]
 
 
 def test_new_version_policy_chains_versions_and_processes_each(
@@ -118,4 +117,4 @@ def test_new_version_policy_chains_versions_and_processes_each(
     assert len({v["job_id"] for v in versions}) == 3
     latest = api.get(f"/api/v1/files/{versions[2]['file_id']}").json()["data"]
     assert (latest["version"], latest["previous_version_id"]) == (3, versions[1]["file_id"])
-    assert redis_client.hget(content_index_key(USER), latest["sha256"]) == latest["file_id"]
+    assert redis_client.hget(keys.content_index(USER), latest["sha256"]) == latest["file_id"]

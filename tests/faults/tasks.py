@@ -15,12 +15,12 @@ from aibox.connections import get_redis
 
 def executions_key(key: str) -> str:
     """List of ``pid:start`` records, one per execution of the task for ``key``."""
-    return f"aibox:test:executions:{key}"
+    return f"tests:faults:executions:{key}"
 
 
 def completions_key(key: str) -> str:
     """Counter of completed executions for ``key``."""
-    return f"aibox:test:completions:{key}"
+    return f"tests:faults:completions:{key}"
 
 
 @app.task(name="aibox.test.hold", acks_late=True, reject_on_worker_lost=True)

@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
 from aibox import keys
-from aibox.metrics import TaskDurations, duration_key
+from aibox.metrics import TaskDurations
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import upload, wait_until_done
 from tests.cli.support import STATES, broker_length, paused, session_node
@@ -127,4 +127,4 @@ def test_durations_fall_into_their_buckets(redis_client: redis.Redis) -> None:
     assert cumulative["3600.0"] == 4
     assert cumulative["+Inf"] == histogram.count == 5
     assert histogram.sum == pytest.approx(0.01 + 0.07 + 0.07 + 3.0 + 99_999.0)
-    assert redis_client.hget(duration_key("some_task"), "count") == "5"
+    assert redis_client.hget(keys.task_durations("some_task"), "count") == "5"

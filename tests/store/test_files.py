@@ -11,13 +11,11 @@ import pytest
 import redis
 
 from aibox import keys
-from aibox.errors import FileNotFoundInStoreError, OwnershipError
+from aibox.errors import FileNotFoundInStoreError, FileTooLargeError, OwnershipError
 from aibox.store.files import (
     DuplicatePolicy,
     FileStore,
-    FileTooLargeError,
     Stored,
-    content_index_key,
     sanitise_filename,
 )
 from aibox.store.uploads import StagedUpload
@@ -143,7 +141,7 @@ def test_staged_bytes_are_hashed_and_land_at_the_id_path(
     record = commit(store, staged, "reuse").record
     assert store.path_of(record).read_bytes() == b"hello"
     assert sorted(p.name for p in (tmp_path / "u1").iterdir()) == [record.file_id]
-    assert redis_client.hget(content_index_key("u1"), record.sha256) == record.file_id
+    assert redis_client.hget(keys.content_index("u1"), record.sha256) == record.file_id
     discarded = stage(store, b"gone")
     discarded.discard()
     assert not discarded.path.exists()
@@ -168,7 +166,7 @@ def test_new_versions_chain_and_forgetting_one_restores_the_previous(
     v1, v2, v3 = (commit(store, stage(store, b"doc"), "new_version").record for _ in range(3))
     assert [v.version for v in (v1, v2, v3)] == [1, 2, 3]
     assert (v2.previous_version_id, v3.previous_version_id) == (v1.file_id, v2.file_id)
-    index = content_index_key("u1")
+    index = keys.content_index("u1")
     store.forget_hash(v1)  # not the indexed one: nothing changes
     assert redis_client.hget(index, v1.sha256) == v3.file_id
     store.forget_hash(v3)
@@ -212,7 +210,7 @@ def test_concurrent_identical_versions_form_one_chain(
     for version in range(2, 9):
         assert by_version[version].previous_version_id == by_version[version - 1].file_id
     newest = by_version[8].file_id
-    assert redis_client.hget(content_index_key("u1"), by_version[1].sha256) == newest
+    assert redis_client.hget(keys.content_index("u1"), by_version[1].sha256) == newest
 
 
 def test_different_contents_of_one_user_commit_concurrently(
@@ -223,7 +221,7 @@ def test_different_contents_of_one_user_commit_concurrently(
     results = commit_concurrently(store, staged, "reuse")
     assert not any(r.reused for r in results)
     assert len(store.list_for_user("u1")) == 16
-    assert redis_client.hlen(content_index_key("u1")) == 16
+    assert redis_client.hlen(keys.content_index("u1")) == 16
 
 
 def test_updating_a_deleted_record_does_not_bring_it_back(

@@ -32,7 +32,7 @@ def search(index: FullTextIndex, query: str, **kwargs: Any) -> list[tuple[str, i
 
 
 def user_keys(redis_client: Any, user: str = "u") -> set[str]:
-    return set(redis_client.scan_iter(match=f"aibox:fulltext:{user}:*"))
+    return set(redis_client.scan_iter(match=keys.fulltext_pattern(user)))
 
 
 def test_bm25_ranks_by_rarity_frequency_and_length(index: FullTextIndex) -> None:

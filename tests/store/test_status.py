@@ -12,8 +12,9 @@ from typing import Any
 import redis
 import redis.asyncio
 
+from aibox import keys
 from aibox.store.files import FileRecord
-from aibox.store.status import STAGES, StatusStore, settled_status, status_channel, watch_status
+from aibox.store.status import STAGES, StatusStore, settled_status, watch_status
 from tests.conftest import DATA_URL
 
 
@@ -89,7 +90,7 @@ def test_concurrent_writers_to_different_fields_lose_nothing(redis_client: redis
 def test_every_write_publishes_a_notice_naming_only_the_file(redis_client: redis.Redis) -> None:
     store = StatusStore(redis_client, ttl_s=60)
     pubsub = redis_client.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe(status_channel("f1"))
+    pubsub.subscribe(keys.status_channel("f1"))
     assert pubsub.get_message(timeout=5) is None  # the subscription is confirmed
     store.queued("f1", "job-1")
     store.update("f1", progress=40, stages={"chunking": {"status": "processing"}})
