@@ -33,43 +33,57 @@ TERMINAL_STATES: frozenset[str] = frozenset({"finished", "failed", "revoked"})
 #: (:meth:`JobRegistry.claim`): the publish hook in ``aibox.signals`` leaves that job alone.
 recorded_by_publisher: ContextVar[str | None] = ContextVar("aibox_recorded_job", default=None)
 
-# KEYS: the job's hash, the new state's set, the other states' sets, and last, if ARGV[6] is
-# "1", the file's job set. ARGV: job id, now, retention (s), "1" to trim the state's set of
-# entries older than the retention, the record mode, "1" when the file's job set is given,
-# then the hash's field/value pairs. Record modes: "new" (a publish: sets created_at unless
-# set), "any" (creates the record if missing), "known" (does nothing, returns 0, for a job
-# the registry does not know: expired, or its file deleted meanwhile — an outcome alone would
-# leave a record without its task), "claim" (as "new", but only if none of the file's jobs is
-# queued or started: else writes nothing and returns {id, state} of the latest such job).
-# A claim reads the file's other job hashes by name, beside KEYS: aibox runs against one
-# server, not a cluster, and the check and the write must be one atomic step.
-_TRANSITION = """
-local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
-local with_file = ARGV[6] == '1'
-if ARGV[5] == 'known' and redis.call('EXISTS', job) == 0 then return 0 end
-if ARGV[5] == 'claim' then
-    local prefix, active, active_state, active_at = string.sub(job, 1, #job - #id), nil, nil, 0
-    for _, other in ipairs(redis.call('SMEMBERS', KEYS[#KEYS])) do
-        local found = redis.call('HMGET', prefix .. other, 'state', 'created_at')
-        local at = tonumber(found[2]) or 0
-        if (found[1] == 'queued' or found[1] == 'started') and (not active or at >= active_at) then
-            active, active_state, active_at = other, found[1], at
-        end
-    end
-    if active then return {active, active_state} end
-end
-if ARGV[5] == 'new' or ARGV[5] == 'claim' then redis.call('HSETNX', job, 'created_at', now) end
-redis.call('HSET', job, unpack(ARGV, 7))
+# The transitions, one Lua script each (one round trip, atomic). Every script takes the same
+# KEYS — the job's hash, the new state's set, the other states' sets, and for a publish or a
+# claim the file's job set last — and ARGV — job id, now, retention (s), "1" to trim the new
+# state's set of entries older than the retention, then the hash's field/value pairs. The
+# scripts differ only in the check before the common move (_MOVE).
+_FILE_KEY = 2 + len(JOB_STATES)  # KEYS index of the file's job set
+_HEAD = "local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
+_MOVE = f"""
+redis.call('HSET', job, unpack(ARGV, 5))
 redis.call('EXPIRE', job, keep)
-for i = 3, #KEYS - (with_file and 1 or 0) do redis.call('ZREM', KEYS[i], id) end
+for i = 3, {_FILE_KEY - 1} do redis.call('ZREM', KEYS[i], id) end
 redis.call('ZADD', KEYS[2], now, id)
 if ARGV[4] == '1' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(now) - keep) end
-if with_file then
-    redis.call('SADD', KEYS[#KEYS], id)
-    redis.call('EXPIRE', KEYS[#KEYS], keep)
-end
-return 1
 """
+_INTO_FILE_SET = f"""
+if KEYS[{_FILE_KEY}] then
+    redis.call('SADD', KEYS[{_FILE_KEY}], id)
+    redis.call('EXPIRE', KEYS[{_FILE_KEY}], keep)
+end
+"""
+# A publish: the record is created (created_at set once) or refreshed (a retry republished).
+_PUBLISH = (
+    _HEAD + "redis.call('HSETNX', job, 'created_at', now)" + _MOVE + _INTO_FILE_SET + "return 1"
+)
+# A claim: a publish, unless one of the file's jobs is queued or started: then nothing is
+# written and {id, state} of the latest such job comes back. It reads the file's other job
+# hashes by name, beside KEYS: aibox runs against one server, not a cluster, and the check
+# and the write must be one atomic step.
+_CLAIM = (
+    _HEAD
+    + f"""
+local prefix, active, active_state, active_at = string.sub(job, 1, #job - #id), nil, nil, 0
+for _, other in ipairs(redis.call('SMEMBERS', KEYS[{_FILE_KEY}])) do
+    local found = redis.call('HMGET', prefix .. other, 'state', 'created_at')
+    local at = tonumber(found[2]) or 0
+    if (found[1] == 'queued' or found[1] == 'started') and (not active or at >= active_at) then
+        active, active_state, active_at = other, found[1], at
+    end
+end
+if active then return {{active, active_state}} end
+redis.call('HSETNX', job, 'created_at', now)"""
+    + _MOVE
+    + _INTO_FILE_SET
+    + "return 1"
+)
+# A start: recorded even for a job the registry missed (its publish hook did not run).
+_START = _HEAD + _MOVE + "return 1"
+# An outcome (finished, failed, revoked): only for a job the registry knows, else 0 — an
+# outcome alone (the record expired, or its file was deleted meanwhile) would leave a record
+# without its task.
+_END = _HEAD + "if redis.call('EXISTS', job) == 0 then return 0 end" + _MOVE + "return 1"
 
 # KEYS: the job's hash; ARGV: the error. Counts a retry of a job the registry knows.
 _RETRYING = """
@@ -113,7 +127,10 @@ class JobRegistry:
     def __init__(self, client: redis.Redis, retention_s: int) -> None:
         self.client = client
         self.retention_s = retention_s
-        self._transition_script = client.register_script(_TRANSITION)
+        self._publish_script = client.register_script(_PUBLISH)
+        self._claim_script = client.register_script(_CLAIM)
+        self._start_script = client.register_script(_START)
+        self._end_script = client.register_script(_END)
         self._retrying_script = client.register_script(_RETRYING)
 
     def published(
@@ -129,9 +146,8 @@ class JobRegistry:
     ) -> None:
         """Record a job as queued (first submission or a retry's republish)."""
         fields = _queued_fields(task, file_id, user_id, args, kwargs)
-        self._transition(
-            self.client, job_id, queue, "queued", time.time(), fields, mode="new", file_id=file_id
-        )
+        script_keys, script_args = self._move(job_id, queue, "queued", fields, file_id=file_id)
+        self._publish_script(keys=script_keys, args=script_args)
 
     def claim(
         self,
@@ -152,33 +168,32 @@ class JobRegistry:
         else the (job id, state) of the file's active job, and nothing was written.
         """
         fields = _queued_fields(task, file_id, user_id, args, kwargs)
-        found = self._transition(
-            self.client, job_id, queue, "queued", time.time(), fields, mode="claim", file_id=file_id
-        )
+        script_keys, script_args = self._move(job_id, queue, "queued", fields, file_id=file_id)
+        found = self._claim_script(keys=script_keys, args=script_args)
         return None if found == 1 else (str(found[0]), str(found[1]))
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
         """Record that a worker began executing the job."""
         now = time.time()
         fields = {"task": task, "started_at": now, "worker": worker, "ended_at": None}
-        self._transition(self.client, job_id, queue, "started", now, fields, mode="any")
+        script_keys, script_args = self._move(job_id, queue, "started", fields, now=now)
+        self._start_script(keys=script_keys, args=script_args)
 
     def finished(self, job_id: str, *, queue: str) -> None:
         """Record that the job succeeded (a retried job's last error and traceback go)."""
         now = time.time()
-        fields = {"ended_at": now, "error": None, "traceback": None}
-        self._transition(self.client, job_id, queue, "finished", now, fields)
+        self._end(job_id, queue, "finished", {"ended_at": now, "error": None, "traceback": None})
 
     def failed(self, job_id: str, *, queue: str, error: str, traceback: str | None) -> None:
         """Record that the job failed for good, with its error and traceback."""
         now = time.time()
-        fields = {"ended_at": now, "error": error, "traceback": traceback}
-        self._transition(self.client, job_id, queue, "failed", now, fields)
+        self._end(
+            job_id, queue, "failed", {"ended_at": now, "error": error, "traceback": traceback}
+        )
 
     def revoked(self, job_id: str, *, queue: str) -> None:
         """Record that the job was revoked."""
-        now = time.time()
-        self._transition(self.client, job_id, queue, "revoked", now, {"ended_at": now})
+        self._end(job_id, queue, "revoked", {"ended_at": time.time()})
 
     def retrying(self, job_id: str, *, error: str) -> None:
         """Count a retry; the republished message has already put the job back in queued."""
@@ -299,7 +314,7 @@ class JobRegistry:
                     if record is None or record.state not in expected:
                         return None
                     pipe.multi()
-                    self._transition(pipe, job_id, record.queue, state, time.time(), fields)
+                    self._end(job_id, record.queue, state, fields, client=pipe)
                     if count_retry:
                         pipe.hincrby(key, "retries", 1)
                     pipe.execute()
@@ -307,22 +322,32 @@ class JobRegistry:
                 except redis.WatchError:
                     continue
 
-    def _transition(
+    def _end(
         self,
-        client: redis.Redis | redis.client.Pipeline,
         job_id: str,
         queue: str,
         state: JobState,
-        now: float,
         fields: dict[str, Any],
         *,
-        mode: Literal["new", "any", "known", "claim"] = "known",
-        file_id: str | None = None,
-    ) -> Any:
-        """Move the job to ``state`` (one EVALSHA, or queued on ``client`` if a pipeline).
+        client: redis.Redis | redis.client.Pipeline | None = None,
+    ) -> bool:
+        """Move a known job to ``state``; False if the registry does not know it (one EVALSHA,
+        or queued on ``client`` if that is a pipeline, whose result is then not known yet)."""
+        script_keys, script_args = self._move(job_id, queue, state, fields)
+        return bool(self._end_script(keys=script_keys, args=script_args, client=client))
 
-        Returns the script's answer (see ``_TRANSITION``).
-        """
+    def _move(
+        self,
+        job_id: str,
+        queue: str,
+        state: JobState,
+        fields: dict[str, Any],
+        *,
+        now: float | None = None,
+        file_id: str | None = None,
+    ) -> tuple[list[str], list[str | float | int]]:
+        """The KEYS and ARGV every transition script takes (see _MOVE)."""
+        now = time.time() if now is None else now
         values = {k: "" if v is None else str(v) for k, v in fields.items()}
         values.update(queue=queue, state=state)
         script_keys = [keys.job(job_id), keys.jobs_by_state(queue, state)]
@@ -334,12 +359,10 @@ class JobRegistry:
             repr(now),
             self.retention_s,
             "1" if state in TERMINAL_STATES else "0",
-            mode,
-            "1" if file_id else "0",
         ]
         for field, value in values.items():
             args += [field, value]
-        return self._transition_script(keys=script_keys, args=args, client=client)
+        return script_keys, args
 
 
 def _queued_fields(
