@@ -39,6 +39,8 @@ os.environ.update(
         "AIBOX_VAR_DIR": str(_TMP / "var"),
         "AIBOX_FLOWER_PASSWORD": "test-password",
         "AIBOX_TASK_RETRY_BACKOFF_MAX_S": "2",
+        # A job waiting for a file another job holds looks again after 1 s, not 5.
+        "AIBOX_FILE_BUSY_RETRY_S": "1",
         "AIBOX_JWT_SECRET": secrets.token_urlsafe(48),
         # As in production: SIGTERM gives running tasks the soft-shutdown timeout, then
         # returns their messages to the queue (Celery's warm shutdown would wait forever).

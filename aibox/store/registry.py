@@ -107,6 +107,8 @@ class JobRecord(BaseModel):
     started_at: float | None = None
     ended_at: float | None = None
     retries: int = 0
+    waits: int = 0  # times it waited for its file, held by another job (not retries)
+    waiting_for: str | None = None
     worker: str | None = None
     error: str | None = None
     traceback: str | None = None
@@ -194,6 +196,14 @@ class JobRegistry:
     def revoked(self, job_id: str, *, queue: str) -> None:
         """Record that the job was revoked."""
         self._end(job_id, queue, "revoked", {"ended_at": time.time()})
+
+    def waited(self, job_id: str, *, holder: str | None) -> None:
+        """Count a wait for the file another job (``holder``) holds; not a retry."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hincrby(keys.job(job_id), "waits", 1)
+        pipe.hset(keys.job(job_id), "waiting_for", holder or "")
+        pipe.expire(keys.job(job_id), self.retention_s)
+        pipe.execute()
 
     def retrying(self, job_id: str, *, error: str) -> None:
         """Count a retry; the republished message has already put the job back in queued."""

@@ -8,7 +8,7 @@ else fails at once with its message in the file's status.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import redis
 from celery import Task
@@ -23,8 +23,6 @@ from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.locks import FileLock
 
-_settings = get_settings()
-
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
     redis.ConnectionError,
@@ -34,16 +32,54 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class FileTask(ReliableTask):
-    """Base class of aibox's file tasks."""
+    """Base class of aibox's file tasks.
+
+    The retry limits are read from the settings when Celery asks for them (when a worker
+    builds its tasks, and at each retry), not when this module is imported; assigning one
+    (a test does) overrides the setting for this task.
+    """
 
     abstract = True
     autoretry_for = TRANSIENT_ERRORS
-    max_retries = _settings.task_max_retries
     retry_backoff = 2
-    retry_backoff_max = _settings.task_retry_backoff_max_s
     retry_jitter = True
     #: The status stages this task runs; reset when it is queued.
     stages: tuple[str, ...] = ()
+    _overrides: dict[str, int] | None = None
+
+    @property
+    def max_retries(self) -> int:
+        """Retries of a transient error before the job fails (AIBOX_TASK_MAX_RETRIES)."""
+        return self._setting("max_retries", get_settings().task_max_retries)
+
+    @max_retries.setter
+    def max_retries(self, value: int) -> None:
+        self._override("max_retries", value)
+
+    @max_retries.deleter
+    def max_retries(self) -> None:
+        self._override("max_retries", None)
+
+    @property
+    def retry_backoff_max(self) -> int:
+        """The longest wait between retries (AIBOX_TASK_RETRY_BACKOFF_MAX_S)."""
+        return self._setting("retry_backoff_max", get_settings().task_retry_backoff_max_s)
+
+    @retry_backoff_max.setter
+    def retry_backoff_max(self, value: int) -> None:
+        self._override("retry_backoff_max", value)
+
+    @retry_backoff_max.deleter
+    def retry_backoff_max(self) -> None:
+        self._override("retry_backoff_max", None)
+
+    def _setting(self, name: str, default: int) -> int:
+        return (self._overrides or {}).get(name, default)
+
+    def _override(self, name: str, value: int | None) -> None:
+        """Set (or with None, drop) this task's own value instead of the setting's."""
+        overrides = {k: v for k, v in (self._overrides or {}).items() if k != name}
+        self._overrides = overrides if value is None else {**overrides, name: value}
 
     def begin(self, file_id: str, *, user_id: str | None, file_path: str | None) -> FileRecord:
         """Load the job's file record and lock the file; mark it running.
@@ -56,26 +92,31 @@ class FileTask(ReliableTask):
             job_registry().finished(self.request.id, queue=self._queue())
             raise Ignore()
         record = file_store().load_for_job(file_id, user_id=user_id, file_path=file_path)
-        lock = FileLock(get_redis(), file_id, self.request.id, _settings.visibility_timeout_s)
+        settings = get_settings()
+        lock = FileLock(get_redis(), file_id, self.request.id, settings.visibility_timeout_s)
         if not lock.acquire():
-            # Wait as long as the holder runs: always one retry more than so far (Celery reads
-            # max_retries=None as "the task's limit", 5). Celery also keeps an explicit limit on
-            # the task object for the process's next autoretry; drop it.
-            retry = self.retry(
-                exc=FileBusyError(f"file {file_id} is busy with job {lock.holder()}"),
-                countdown=_settings.file_busy_retry_s,
-                max_retries=self.request.retries + 1,
-                throw=False,
-            )
-            if "override_max_retries" in self.__dict__:
-                del self.override_max_retries
-            raise retry
+            self._wait_for(file_id, lock, settings.file_busy_retry_s)
         self.request.file_lock = lock
         file_store().update(file_id, status="processing", job_id=self.request.id, error=None)
         status_store().update(
             file_id, status="processing", stage="started", message="processing started"
         )
         return record
+
+    def _wait_for(self, file_id: str, lock: FileLock, seconds: int) -> NoReturn:
+        """Come back in ``seconds``: another job holds the file.
+
+        Waiting is not failing: the message is published again as it came (same id, same
+        retry count) with a countdown, and this delivery ends without a state of its own
+        (Ignore), so a job waits as long as the holder runs and never uses up its retries.
+        The registry counts the waits; Celery and Flower show RETRY with the reason.
+        """
+        holder = lock.holder()
+        reason = FileBusyError(f"file {file_id} is busy with job {holder}")
+        job_registry().waited(self.request.id, holder=holder)
+        self.backend.mark_as_retry(self.request.id, reason, request=self.request)
+        self.signature_from_request(countdown=seconds).apply_async()
+        raise Ignore()
 
     def after_return(self, *args: Any, **kwargs: Any) -> None:
         """Release the file's lock, however the job ended."""

@@ -35,9 +35,11 @@ def test_a_job_waits_for_the_file_lock_beyond_the_retry_limit_then_runs(
             job = job_registry().get(job_id)
             assert job is not None
             assert job.state != "failed", job.error
-            return job.retries >= BUSY_RETRIES
+            assert job.retries == 0  # waiting is not a retry
+            return job.waits >= BUSY_RETRIES
 
         wait_for(waited_enough, timeout=BUSY_RETRIES * get_settings().file_busy_retry_s + 60)
+        assert job_registry().get(job_id).waiting_for == "another-job"  # type: ignore[union-attr]
         # While it waited, it wrote nothing: the holder's lock is untouched.
         assert holder.holder() == "another-job"
     finally:
