@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench bench-corpus clean
+.PHONY: install run test test-fast lint format bench bench-corpus clean
 
 install: $(STAMP)
 
@@ -22,6 +22,11 @@ run: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything that needs no Celery worker (the embedded Redis server still runs): the lane
+# to run while editing. `make test` runs it all.
+test-fast: install
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -20,7 +20,9 @@ import pytest
 
 from tests.support import (
     QUEUES,
+    HeldWorker,
     free_port,
+    needs_a_worker,
     pings,
     start_worker_process,
     stop_process,
@@ -41,6 +43,14 @@ os.environ.update(
         "AIBOX_TASK_RETRY_BACKOFF_MAX_S": "2",
         # A job waiting for a file another job holds looks again after 1 s, not 5.
         "AIBOX_FILE_BUSY_RETRY_S": "1",
+        # A dead worker's messages come back within visibility + sweep + lease: 14 s here
+        # instead of production's 40 s, so the redelivery tests take a third of the time.
+        # The lease is still renewed 5 times per timeout.
+        "AIBOX_VISIBILITY_TIMEOUT_S": "10",
+        "AIBOX_LEASE_INTERVAL_S": "2",
+        "AIBOX_RESTORE_SWEEP_INTERVAL_S": "2",
+        # Stopping a worker (every test worker's teardown) gives running tasks 5 s, not 60.
+        "AIBOX_WORKER_SOFT_SHUTDOWN_TIMEOUT_S": "5",
         "AIBOX_JWT_SECRET": secrets.token_urlsafe(48),
         # As in production: SIGTERM gives running tasks the soft-shutdown timeout, then
         # returns their messages to the queue (Celery's warm shutdown would wait forever).
@@ -176,3 +186,78 @@ def api(make_client: Callable[..., Any]) -> Any:
 def admin_api(make_client: Callable[..., Any]) -> Any:
     """An HTTP client logged in as the admin ``root``."""
     return make_client("root", role="admin")
+
+
+@pytest.fixture
+def held_worker(redis_client: Any, worker: Any, tmp_root: Path) -> Iterator[HeldWorker]:
+    """A second real ``aibox worker`` on file_processing, with one pool process, whose jobs
+    hold while the test looks: it embeds through a fake OpenAI-compatible endpoint (the one
+    stand-in the tests use: no such remote service exists here) that holds every request
+    until the test releases it — so a job is running for as long as the test needs, whatever
+    the size of its document. The session worker stops taking file_processing jobs meanwhile,
+    so every upload goes to this worker; the endpoint holds from the start."""
+    from tests.fakes.embeddings_server import FakeEmbeddingsServer
+    from tests.monitoring.support import paused, session_node
+
+    endpoint = FakeEmbeddingsServer(dim=16).start()
+    env = {
+        "AIBOX_EMBEDDER": "openai",
+        "AIBOX_OPENAI_BASE_URL": endpoint.url,
+        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
+        "AIBOX_OPENAI_TIMEOUT_S": "600",
+    }
+    process, log, node = start_worker_process(
+        tmp_root, "held", ("file_processing",), concurrency=1, env=env
+    )
+    try:
+        with paused(session_node(), ("file_processing",)):
+            endpoint.hold()
+            yield HeldWorker(node, process, endpoint)
+            endpoint.release()
+    finally:
+        endpoint.release()
+        stop_process(process)
+        log.close()
+        endpoint.stop()
+
+
+@pytest.fixture
+def start_worker(redis_server: int, tmp_root: Path) -> Iterator[Callable[..., Any]]:
+    """Starts more real workers (``start_worker_process``'s arguments, without ``tmp_root``);
+    every one still running at the end is stopped. A test using it is an integration test."""
+    started: list[tuple[subprocess.Popen[bytes], Any]] = []
+
+    def start(*args: Any, **kwargs: Any) -> tuple[subprocess.Popen[bytes], Any, str]:
+        process, log, node = start_worker_process(tmp_root, *args, **kwargs)
+        started.append((process, log))
+        return process, log, node
+
+    yield start
+    for process, log in started:
+        stop_process(process)
+        log.close()
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Starts long-running child processes (servers, ``aibox up``) with ``subprocess.Popen``'s
+    arguments; every one still running at the end is stopped by PID. A test using it is an
+    integration test."""
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        child: subprocess.Popen[bytes] = subprocess.Popen(*args, **kwargs)
+        children.append(child)
+        return child
+
+    yield start
+    for child in reversed(children):
+        stop_process(child)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark integration tests by construction, from the fixtures they use (directly or through
+    other fixtures); ``make test-fast`` runs the others."""
+    for item in items:
+        if needs_a_worker(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)

@@ -7,7 +7,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +118,37 @@ def pings(port: int) -> bool:
             return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+@dataclass
+class HeldWorker:
+    """A worker whose jobs wait inside their embedding request until the test releases them."""
+
+    node: str
+    process: subprocess.Popen[bytes]
+    endpoint: Any  # tests.fakes.embeddings_server.FakeEmbeddingsServer
+
+    def wait_running(self, jobs: int = 1, timeout: float = 60) -> None:
+        """Block until ``jobs`` jobs are held: started, chunked, waiting for their vectors."""
+        self.endpoint.wait_held(jobs, timeout=timeout)
+
+    def hold(self) -> None:
+        """Hold every job's embedding request again (after a ``release``)."""
+        self.endpoint.hold()
+
+    def release(self) -> None:
+        """Let the held jobs (and every later one) run to their end."""
+        self.endpoint.release()
+
+
+#: Fixtures that start processes of their own (servers, ``aibox up``, supervisord).
+PROCESS_FIXTURES = frozenset({"spawn", "stack"})
+
+
+def needs_a_worker(fixtures: Iterable[str]) -> bool:
+    """True when a test uses a worker: a fixture named ``worker`` or ``*_worker`` (a real one,
+    or one in the test's own process), or one that starts processes of its own."""
+    return any(
+        name == "worker" or name.endswith("_worker") or name in PROCESS_FIXTURES
+        for name in fixtures
+    )

@@ -7,7 +7,9 @@ import re
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -41,14 +43,16 @@ def _get(url: str, **kwargs: object) -> httpx.Response | None:
         return None
 
 
-def test_up_starts_server_worker_api_and_flower_and_stops_them(tmp_path: Path) -> None:
+def test_up_starts_server_worker_api_and_flower_and_stops_them(
+    spawn: Callable[..., Any], tmp_path: Path
+) -> None:
     redis_port = free_port()
     env = _env(tmp_path, redis_port)
     api = f"http://127.0.0.1:{env['AIBOX_API_PORT']}"
     flower = f"http://127.0.0.1:{env['AIBOX_FLOWER_PORT']}"
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
-        up = subprocess.Popen(
+        up = spawn(
             [sys.executable, "-m", "aibox.cli", "up"],
             cwd=ROOT,
             env=env,

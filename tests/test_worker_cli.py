@@ -7,11 +7,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 
-from tests.support import ROOT, start_worker_process, stop_process
+from tests.support import ROOT, stop_process
 
 
 def celery_json(*args: str) -> object:
@@ -27,11 +29,9 @@ def celery_json(*args: str) -> object:
 
 
 def test_worker_on_kg_extraction_answers_ping_and_active_queues(
-    redis_client: redis.Redis, tmp_root: Path
+    redis_client: redis.Redis, start_worker: Callable[..., Any]
 ) -> None:
-    process, log, node = start_worker_process(
-        tmp_root, "kg-only", ("kg_extraction",), command="celery"
-    )
+    process, log, node = start_worker("kg-only", ("kg_extraction",), command="celery")
     try:
         pong = celery_json("inspect", "ping", "-d", node)
         assert pong == {node: {"ok": "pong"}}
@@ -76,9 +76,9 @@ def test_worker_refuses_a_server_without_falkordb(plain_redis: int) -> None:
 
 
 def test_aibox_worker_is_celerys_worker_built_from_the_settings(
-    redis_client: redis.Redis, tmp_root: Path
+    redis_client: redis.Redis, start_worker: Callable[..., Any]
 ) -> None:
-    process, log, node = start_worker_process(tmp_root, "aibox-kg", ("kg_extraction",))
+    process, log, node = start_worker("aibox-kg", ("kg_extraction",))
     try:
         queues = celery_json("inspect", "active_queues", "-d", node)
         assert isinstance(queues, dict)

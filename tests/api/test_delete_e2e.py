@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 import redis
 from fastapi.testclient import TestClient
 
@@ -11,7 +9,7 @@ from aibox import keys, processing
 from aibox.services import file_store, graph_store, job_registry
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import DATA, upload, wait_until_done
-from tests.support import wait_for
+from tests.support import HeldWorker, wait_for
 
 USER = "local"
 SECOND = b"""# Apple today
@@ -92,32 +90,22 @@ def test_deleting_one_of_two_files_keeps_shared_entities(
 
 
 def test_deleting_a_file_while_its_job_runs_stops_it_and_leaves_nothing(
-    api: TestClient, redis_client: redis.Redis
+    api: TestClient, redis_client: redis.Redis, held_worker: HeldWorker
 ) -> None:
-    words = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia".split()
-    rng = random.Random(7)
-    sentences = [
-        f"{rng.choice(words)} met {rng.choice(words)} in Paris to discuss the report number {i}."
-        for i in range(40000)
-    ]
-    big = upload(api, "long.txt", " ".join(sentences).encode())
-
-    def started() -> bool:
-        job = job_registry().get(big["job_id"])
-        status = api.get(f"/api/v1/files/{big['file_id']}/status").json()["data"]
-        return job is not None and job.state == "started" and status["progress"] >= 10
-
-    wait_for(started, timeout=30, interval=0.05)
-    response = api.delete(f"/api/v1/files/{big['file_id']}")
+    running = upload(api, "held.md", SECOND)
+    held_worker.wait_running()  # started, chunked, held inside its embedding request
+    response = api.delete(f"/api/v1/files/{running['file_id']}")
     assert response.status_code == 200
-    assert response.json()["data"]["revoked_jobs"] == [big["job_id"]]
+    assert response.json()["data"]["revoked_jobs"] == [running["job_id"]]
     job = wait_for(
-        lambda: (j := job_registry().get(big["job_id"])) and j.state != "started" and j,
+        lambda: (j := job_registry().get(running["job_id"])) and j.state != "started" and j,
         timeout=30,
     )
     assert job.state in {"revoked", "failed"}
-    assert wait_for(lambda: leftovers(redis_client, big["file_id"]) == {}, timeout=10)
+    assert wait_for(lambda: leftovers(redis_client, running["file_id"]) == {}, timeout=10)
     # The worker survives and serves the next job.
+    held_worker.release()
     after = upload(api, "next.md", b"# Next\n\nGrace Hopper worked at Harvard University.\n")
     assert wait_until_done(api, after["file_id"])["status"] == "completed"
-    assert file_store().get(big["file_id"]) is None
+    assert job_registry().get(after["job_id"]).worker == held_worker.node  # type: ignore[union-attr]
+    assert file_store().get(running["file_id"]) is None

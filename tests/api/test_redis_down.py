@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx2 as httpx
 import pytest
@@ -24,7 +26,9 @@ def _get(url: str, **kwargs: object) -> httpx.Response | None:
         return None
 
 
-def test_api_answers_503_while_redis_is_down_and_recovers(tmp_path: Path) -> None:
+def test_api_answers_503_while_redis_is_down_and_recovers(
+    spawn: Callable[..., Any], tmp_path: Path
+) -> None:
     redis_port, api_port = free_port(), free_port()
     server = start_server(redis_port, tmp_path / "redis")
     env = {
@@ -42,7 +46,7 @@ def test_api_answers_503_while_redis_is_down_and_recovers(tmp_path: Path) -> Non
         check=True,
         capture_output=True,
     )
-    api = subprocess.Popen(
+    api = spawn(
         [sys.executable, "-m", "uvicorn", "aibox.api.main:app", "--port", str(api_port)],
         env=env,
         cwd=ROOT,

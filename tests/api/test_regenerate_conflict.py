@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-import random
 import threading
 from typing import Any
 
-import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import deletion
 from aibox.errors import ConflictError
 from aibox.services import file_store, job_registry
-from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from tests.api.test_files_e2e import upload, wait_for_job, wait_until_done
-from tests.support import wait_for
+from tests.support import HeldWorker, wait_for
 
-
-def _long_text(sentences: int = 40_000) -> bytes:
-    """Text that keeps a worker busy for a good while (as in test_delete_e2e)."""
-    words = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia".split()
-    rng = random.Random(11)
-    return " ".join(
-        f"{rng.choice(words)} met {rng.choice(words)} in Paris to discuss the report number {i}."
-        for i in range(sentences)
-    ).encode()
+SHORT = b"# Notes\n\nGrace Hopper worked at Harvard University with Howard Aiken.\n"
 
 
 def _job_ids_of(file_id: str) -> set[str]:
@@ -46,59 +34,47 @@ def _assert_conflict(response: Any, file_id: str, job_id: str) -> dict[str, Any]
     return data
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(600)
 def test_regenerate_while_a_job_is_queued_or_running_is_409_then_accepted_after(
-    api: TestClient, redis_client: redis.Redis
+    api: TestClient, held_worker: HeldWorker
 ) -> None:
-    big = upload(api, "long.txt", _long_text())
-    file_id, first = big["file_id"], big["job_id"]
+    submitted = upload(api, "held.md", SHORT)
+    file_id, first = submitted["file_id"], submitted["job_id"]
     # At once: the upload's job is queued (or has just started).
     response = api.post(f"/api/v1/files/{file_id}/regenerate", json={"type": "vector"})
     _assert_conflict(response, file_id, first)
-
-    def running() -> bool:
-        job = job_registry().get(first)
-        return job is not None and job.state == "started"
-
-    wait_for(running, timeout=60, interval=0.05)
+    held_worker.wait_running()  # started, and held inside its embedding request
     for kind in ("full", "vector", "graph"):
         response = api.post(f"/api/v1/files/{file_id}/regenerate", json={"type": kind})
         assert _assert_conflict(response, file_id, first)["state"] == "started"
     # Nothing was queued by the refused requests, and the running job was left alone.
     assert _job_ids_of(file_id) == {first}
-    assert wait_until_done(api, file_id, timeout=300)["status"] == "completed"
+    held_worker.release()
+    assert wait_until_done(api, file_id)["status"] == "completed"
     assert wait_for_job(api, first)["state"] == "finished"
     # Once the job has ended, regenerating is accepted again, and then refused while it runs.
-    response = api.post(f"/api/v1/files/{file_id}/regenerate", json={"type": "graph"})
+    held_worker.hold()
+    response = api.post(f"/api/v1/files/{file_id}/regenerate", json={"type": "full"})
     assert response.status_code == 202, response.text
     second = response.json()["data"]["job_id"]
+    held_worker.wait_running()
     again = api.post(f"/api/v1/files/{file_id}/regenerate", json={"type": "graph"})
-    if again.status_code != 202:  # the graph job may already have ended; if not, it conflicts
-        _assert_conflict(again, file_id, second)
-    assert wait_for_job(api, second, timeout=300)["state"] == "finished"
-    assert _job_ids_of(file_id) == {first, second} | (
-        {again.json()["data"]["job_id"]} if again.status_code == 202 else set()
-    )
+    _assert_conflict(again, file_id, second)
+    held_worker.release()
+    assert wait_for_job(api, second)["state"] == "finished"
+    assert _job_ids_of(file_id) == {first, second}
 
 
-def _stored_without_job() -> FileRecord:
-    return file_store().save_upload(
-        [_long_text()],
-        user_id="local",
-        filename="race.txt",
-        file_type="txt",
-        content_type=None,
-        max_bytes=10**8,
-    )
-
-
-@pytest.mark.slow
-@pytest.mark.timeout(300)
 def test_concurrent_submissions_queue_exactly_one_job(
-    redis_client: redis.Redis, worker: Any
+    redis_client: redis.Redis, held_worker: HeldWorker
 ) -> None:
-    record = _stored_without_job()
+    record = file_store().save_upload(
+        [SHORT],
+        user_id="local",
+        filename="race.md",
+        file_type="md",
+        content_type=None,
+        max_bytes=10**6,
+    )
     contenders = 8
     barrier = threading.Barrier(contenders)
     accepted: list[str] = []
@@ -119,22 +95,19 @@ def test_concurrent_submissions_queue_exactly_one_job(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    try:
-        assert others == []
-        assert len(accepted) == 1, accepted
-        assert len(refused) == contenders - 1
-        assert {(exc.data or {}).get("job_id") for exc in refused} == set(accepted)
-        assert _job_ids_of(record.file_id) == set(accepted)
-    finally:
-        # Stop the long job so it does not hold the session worker.
-        deletion.delete_file(record)
+    assert others == []
+    assert len(accepted) == 1, accepted
+    assert len(refused) == contenders - 1
+    assert {(exc.data or {}).get("job_id") for exc in refused} == set(accepted)
+    assert _job_ids_of(record.file_id) == set(accepted)
+    held_worker.release()
     job = wait_for(
         lambda: (
             (j := job_registry().get(accepted[0])) and j.state not in {"queued", "started"} and j
         ),
         timeout=60,
     )
-    assert job.state in {"revoked", "failed"}
+    assert job.state == "finished", job.error
 
 
 def test_a_queued_job_blocks_regeneration_until_it_is_revoked(

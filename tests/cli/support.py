@@ -14,7 +14,6 @@ from aibox.settings import get_settings
 from tests.monitoring.support import (
     active_jobs,
     consumed_queues,
-    long_text,
     pid_running,
     session_node,
 )
@@ -67,7 +66,6 @@ def frozen(pids: Iterable[int]) -> Iterator[None]:
 __all__ = [
     "active_jobs",
     "consumed_queues",
-    "long_text",
     "pid_running",
     "session_node",
 ]

@@ -13,7 +13,7 @@ import secrets
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -33,14 +33,16 @@ from tests.cli.support import (
     STATES,
     broker_length,
     frozen,
-    long_text,
     paused,
-    pid_running,
     session_node,
 )
-from tests.support import QUEUES, ROOT, start_worker_process, stop_process, wait_for
-
-pytestmark = pytest.mark.integration
+from tests.support import (
+    QUEUES,
+    ROOT,
+    HeldWorker,
+    stop_process,
+    wait_for,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 _IDS = re.compile(r"file (\w+) job ([\w-]+)")
@@ -275,12 +277,12 @@ def test_check_fails_for_a_queue_without_consumer(runner: CliRunner) -> None:
 
 
 @contextmanager
-def own_worker(tmp_root: Path, queue: str, concurrency: int) -> Iterator[tuple[str, list[int]]]:
+def own_worker(
+    start_worker: Callable[..., Any], queue: str, concurrency: int
+) -> Iterator[tuple[str, list[int]]]:
     """A worker of our own, the only one consuming ``queue``; yields (node, pool pids)."""
     with paused(session_node(), [queue]):
-        process, log, node = start_worker_process(
-            tmp_root, f"cli-{queue}", (queue,), concurrency=concurrency
-        )
+        process, log, node = start_worker(f"cli-{queue}", (queue,), concurrency=concurrency)
         try:
             stats = wait_for(
                 lambda: (app.control.inspect(destination=[node], timeout=2).stats() or {}).get(node)
@@ -292,9 +294,11 @@ def own_worker(tmp_root: Path, queue: str, concurrency: int) -> Iterator[tuple[s
 
 
 @pytest.fixture
-def own_kg_worker(tmp_root: Path, runner: CliRunner) -> Iterator[tuple[str, list[int]]]:
+def own_kg_worker(
+    start_worker: Callable[..., Any], runner: CliRunner
+) -> Iterator[tuple[str, list[int]]]:
     """A worker of our own with 2 pool processes, the only one consuming kg_extraction."""
-    with own_worker(tmp_root, "kg_extraction", 2) as found:
+    with own_worker(start_worker, "kg_extraction", 2) as found:
         yield found
 
 
@@ -320,21 +324,20 @@ def test_check_refuses_an_unknown_queue(runner: CliRunner) -> None:
 
 
 def test_check_calls_a_queue_whose_every_slot_runs_a_job_busy_not_stuck(
-    runner: CliRunner, tmp_root: Path, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, held_worker: HeldWorker
 ) -> None:
-    with own_worker(tmp_root, "file_processing", 1) as (node, _):
-        path = write(tmp_path, "long.txt", long_text(40_000))
-        result = run(runner, "submit", path)
-        [(_, job_id)] = submitted_ids(result.output)
-        pid = pid_running(node, job_id)
-        # Accepted by the pool comes a moment before task_prerun records it started.
-        wait_for(lambda: job_registry().get(job_id).state != "queued", timeout=60, interval=0.01)  # type: ignore[union-attr]
-        with frozen([pid]):  # the one slot keeps running this job
-            busy = run(runner, "check", "-Q", "file_processing", "--timeout", "3")
-            assert job_registry().get(job_id).state == "started"  # type: ignore[union-attr]
-        assert busy.exit_code == 0, busy.output
-        assert "ok    consuming file_processing: busy: every slot of" in busy.output
-        assert node in busy.output
+    # The held worker is file_processing's only consumer, with one pool process.
+    path = write(tmp_path, "held.md", b"# Held\n\nAda Lovelace wrote the first algorithm.\n")
+    result = run(runner, "submit", path)
+    [(_, job_id)] = submitted_ids(result.output)
+    held_worker.wait_running()  # its one slot runs this job, held by the test
+    assert job_registry().get(job_id).state == "started"  # type: ignore[union-attr]
+    busy = run(runner, "check", "-Q", "file_processing", "--timeout", "3")
+    assert job_registry().get(job_id).state == "started"  # type: ignore[union-attr]
+    assert busy.exit_code == 0, busy.output
+    assert "ok    consuming file_processing: busy: every slot of" in busy.output
+    assert held_worker.node in busy.output
+    held_worker.release()
 
 
 def test_check_as_a_probe_command_exits_0_then_1(runner: CliRunner) -> None:

@@ -31,7 +31,7 @@ from tests.deploy.stack import (
 )
 from tests.support import pings, wait_for
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+pytestmark = pytest.mark.slow
 
 USER, PASSWORD = "deploy-tester", "a-long-enough-password-42"
 

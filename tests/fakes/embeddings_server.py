@@ -5,7 +5,9 @@ exist on this machine: no such server is installed and there is no network. It s
 wire format, answers deterministic vectors derived from each text (deliberately not unit length),
 and has knobs for what real endpoints do: fail the next requests with 500/429, answer slower
 than the client's timeout, refuse a wrong key (401) or an unknown model (404), shuffle the
-``index`` order; it records every request body so tests can check batching.
+``index`` order; it records every request body so tests can check batching. ``hold()`` makes
+every request wait until ``release()``: a job embedding through it is then running, for as
+long as the test wants, whatever the size of its document.
 """
 
 from __future__ import annotations
@@ -60,6 +62,10 @@ class FakeEmbeddingsServer:
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+        self._waiting = threading.Condition()
+        self.held = 0  # requests waiting behind hold() right now
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self._thread = threading.Thread(
@@ -81,14 +87,29 @@ class FakeEmbeddingsServer:
         with self._lock:
             self._faults.extend(Fault(delay_s=seconds) for _ in range(count))
 
+    def hold(self) -> None:
+        """Make every request from now on wait (without an answer) until ``release()``."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Let the held requests (and later ones) be answered."""
+        self._open.set()
+
+    def wait_held(self, count: int = 1, timeout: float = 60) -> None:
+        """Block until ``count`` requests wait behind ``hold()``; TimeoutError otherwise."""
+        with self._waiting:
+            if not self._waiting.wait_for(lambda: self.held >= count, timeout=timeout):
+                raise TimeoutError(f"{self.held} of {count} requests held after {timeout}s")
+
     def start(self) -> FakeEmbeddingsServer:
         """Start serving in a background thread."""
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        """Stop serving; delayed requests still sleeping give up at once."""
+        """Stop serving; delayed or held requests give up at once."""
         self._stopping.set()
+        self._open.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
@@ -108,6 +129,13 @@ class FakeEmbeddingsServer:
         self, body: dict[str, Any], authorization: str | None
     ) -> tuple[int, dict[str, Any]]:
         """Status and JSON reply for one request body."""
+        if not self._open.is_set():
+            with self._waiting:
+                self.held += 1
+                self._waiting.notify_all()
+            self._open.wait()
+            with self._waiting:
+                self.held -= 1
         with self._lock:
             self.requests.append(body)
             fault = self._faults.popleft() if self._faults else Fault()

@@ -13,7 +13,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ import redis
 from aibox.settings import get_settings
 from tests.faults.queue import FAULT_QUEUE
 from tests.faults.tasks import completions_key, executions_key, hold
-from tests.support import start_worker_process, wait_for
+from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -36,13 +35,12 @@ Starter = Callable[..., tuple[subprocess.Popen[bytes], str]]
 
 
 @pytest.fixture
-def start(redis_client: redis.Redis, tmp_root: Path) -> Iterator[Starter]:
-    """Starts fault-queue workers; stops (or kills) every one of them afterwards."""
+def start(redis_client: redis.Redis, start_worker: Callable[..., Any]) -> Iterator[Starter]:
+    """Starts fault-queue workers; kills every one of them afterwards."""
     started: list[tuple[subprocess.Popen[bytes], Any]] = []
 
     def _start(name: str, concurrency: int = 1, **env: str) -> tuple[subprocess.Popen[bytes], str]:
-        process, log, node = start_worker_process(
-            tmp_root,
+        process, log, node = start_worker(
             f"{name}-{uuid.uuid4().hex[:6]}",
             (FAULT_QUEUE.name,),
             app_module="tests.faults.app",
@@ -53,11 +51,10 @@ def start(redis_client: redis.Redis, tmp_root: Path) -> Iterator[Starter]:
         return process, node
 
     yield _start
-    for process, log in started:
+    for process, _ in started:
         if process.poll() is None:
             process.kill()
             process.wait()
-        log.close()
 
 
 def executions(client: redis.Redis, key: str) -> list[tuple[int, float]]:

@@ -11,8 +11,7 @@ import os
 import random
 import signal
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ from aibox.celery_app import app as celery_app
 from aibox.services import graph_store, job_registry
 from aibox.settings import get_settings
 from tests.api.test_files_e2e import upload, wait_until_done
-from tests.support import start_worker_process, stop_process, wait_for
+from tests.support import stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -76,11 +75,14 @@ def session_worker_paused() -> Iterator[str]:
 
 
 def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
-    api: TestClient, redis_client: redis.Redis, tmp_root: Path, session_worker_paused: str
+    api: TestClient,
+    redis_client: redis.Redis,
+    start_worker: Callable[..., Any],
+    session_worker_paused: str,
 ) -> None:
     node = session_worker_paused
     # A clean run first (on a worker of our own: the session worker is paused for this queue).
-    clean, log, _ = start_worker_process(tmp_root, "effects-clean", (QUEUE,))
+    clean, log, _ = start_worker("effects-clean", (QUEUE,))
     try:
         file = upload(api, "meetings.txt", document(12000))
         assert wait_until_done(api, file["file_id"], timeout=300)["status"] == "completed"
@@ -94,9 +96,7 @@ def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
     assert baseline["relations"]
 
     # The same work again, on a worker killed outright (main process and pool) mid-run.
-    victim, log, victim_node = start_worker_process(
-        tmp_root, "effects-victim", (QUEUE,), concurrency=1
-    )
+    victim, log, victim_node = start_worker("effects-victim", (QUEUE,), concurrency=1)
     try:
         response = api.post(
             f"/api/v1/files/{file['file_id']}/regenerate",

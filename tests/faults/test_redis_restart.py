@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ HOLD_S = 1.0  # 100 jobs on 4 processes: about 25 s, so the restart finds most q
 
 
 @pytest.mark.timeout(300)
-def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path: Path) -> None:
+def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(
+    spawn: Callable[..., Any], tmp_path: Path
+) -> None:
     port = free_port()
     data_url, broker_url = f"redis://127.0.0.1:{port}/0", f"redis://127.0.0.1:{port}/1"
     server = start_server(port, tmp_path / "redis")
@@ -42,7 +45,7 @@ def test_restart_with_jobs_queued_and_running_loses_and_duplicates_none(tmp_path
             log = open(tmp_path / f"worker-{n}.log", "wb")  # noqa: SIM115 - closed below
             logs.append(log)
             workers.append(
-                subprocess.Popen(
+                spawn(
                     [
                         sys.executable,
                         "-m",

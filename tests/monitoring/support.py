@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import time
 from collections.abc import Iterable, Iterator
@@ -219,16 +218,6 @@ def corrupt_pdf(salt: str = "") -> bytes:
     deduplicated by content, so a ``salt`` (a trailing PDF comment) makes each one new."""
     data = PDF.read_bytes()
     return data[: len(data) // 3] + (f"\n%{salt}\n".encode() if salt else b"")
-
-
-def long_text(sentences: int, seed: int = 7) -> bytes:
-    """A plain-text document that takes the pipeline a while (~7 s per 40,000 sentences)."""
-    words = "Alice Bob Carol Dave Erin Frank Grace Heidi Ivan Judy Mallory Niaj Olivia".split()
-    rng = random.Random(seed)
-    return " ".join(
-        f"{rng.choice(words)} met {rng.choice(words)} in Paris to discuss report {i}."
-        for i in range(sentences)
-    ).encode()
 
 
 SHORT_TEXT = b"# Note\n\nGrace Hopper worked at Harvard University with Howard Aiken.\n"

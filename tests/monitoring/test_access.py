@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
 from aibox.api.main import app
@@ -29,7 +28,6 @@ def endpoints(job_id: str) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.integration
 def test_only_admins_reach_monitoring(make_client: Callable[..., Any]) -> None:
     admin = make_client("root", role="admin")
     bob = make_client("bob")
@@ -61,7 +59,6 @@ def test_only_admins_reach_monitoring(make_client: Callable[..., Any]) -> None:
     assert detail["kwargs"]["file_id"] == done["file_id"]
 
 
-@pytest.mark.integration
 def test_unknown_queue_and_job_are_404(admin_api: TestClient) -> None:
     for path in (
         "/queues/nope/stats",
@@ -86,7 +83,6 @@ def test_unknown_queue_and_job_are_404(admin_api: TestClient) -> None:
     assert listed["count"] == 3
 
 
-@pytest.mark.integration
 def test_a_job_of_another_queue_is_404_in_this_one(make_client: Callable[..., Any]) -> None:
     admin = make_client("root", role="admin")
     done = upload(admin, "note.md", SHORT_TEXT)

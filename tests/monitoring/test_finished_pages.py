@@ -46,7 +46,6 @@ def finished_jobs(make_client: Callable[..., Any]) -> list[str]:
     return ids
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_finished_jobs_page_newest_first_each_once(
     admin_api: TestClient, finished_jobs: list[str], redis_client: redis.Redis

@@ -60,7 +60,6 @@ def command_calls(client: redis.Redis) -> dict[str, int]:
     return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
 
 
-@pytest.mark.integration
 def test_queued_counts_come_from_every_priority_list(
     admin_api: TestClient, no_consumer: None, broker: redis.Redis
 ) -> None:
@@ -116,7 +115,6 @@ def publish_to_vectorization(i: int) -> str:
     return str(result.id)
 
 
-@pytest.mark.integration
 def test_paging_queued_visits_each_job_once_in_worker_order(
     admin_api: TestClient, no_consumer: None, broker: redis.Redis
 ) -> None:
@@ -133,7 +131,6 @@ def test_paging_queued_visits_each_job_once_in_worker_order(
     assert [j["job_id"] for j in first["data"]["jobs"]] == order[:10]
 
 
-@pytest.mark.integration
 @pytest.mark.parametrize("taken", [4, 12])
 def test_paging_queued_while_a_worker_consumes_skips_and_repeats_nothing(
     admin_api: TestClient, no_consumer: None, broker: redis.Redis, taken: int
@@ -158,7 +155,6 @@ def test_paging_queued_while_a_worker_consumes_skips_and_repeats_nothing(
     assert rest == order[max(10, taken) :]
 
 
-@pytest.mark.integration
 def test_invalid_cursors_are_400(admin_api: TestClient, no_consumer: None) -> None:
     for i in range(5):
         publish(f"file-{i}")

@@ -38,7 +38,6 @@ def fail_one(api: TestClient, name: str = "broken.pdf") -> dict[str, Any]:
     return uploaded
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_a_failed_job_is_shown_retried_under_its_id_and_can_then_succeed(
     make_client: Callable[..., Any],
@@ -105,7 +104,6 @@ def test_a_failed_job_is_shown_retried_under_its_id_and_can_then_succeed(
     assert job_registry().get(job_id) == job
 
 
-@pytest.mark.integration
 @pytest.mark.slow
 def test_bulk_retry_queues_every_failed_job_of_the_queue_again(
     make_client: Callable[..., Any],

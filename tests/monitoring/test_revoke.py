@@ -6,10 +6,9 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from aibox import app
 from aibox.services import file_store, job_registry
+from tests.conftest import HeldWorker
 from tests.monitoring.support import (
     SHORT_TEXT,
     V1,
@@ -18,7 +17,6 @@ from tests.monitoring.support import (
     file_status,
     frozen,
     list_lengths,
-    long_text,
     paused,
     pid_running,
     process_gone,
@@ -35,7 +33,6 @@ from tests.support import wait_for
 QUEUE = "file_processing"
 
 
-@pytest.mark.integration
 def test_a_revoked_queued_job_never_runs_even_when_consumers_return(
     make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
 ) -> None:
@@ -80,30 +77,22 @@ def test_a_revoked_queued_job_never_runs_even_when_consumers_return(
     assert worker.poll() is None
 
 
-@pytest.mark.integration
-@pytest.mark.slow
 def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
-    make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
+    make_client: Callable[..., Any], held_worker: HeldWorker
 ) -> None:
     api = make_client("local")
     admin = make_client("root", role="admin")
-    node = session_node()
-    big = upload(api, "long.txt", long_text(40000))
-    job_id = big["job_id"]
-
-    def running() -> bool:
-        return (
-            registry_state(job_id) == "started"
-            and file_status(api, big["file_id"])["progress"] >= 10
-        )
-
-    wait_for(running, timeout=120, interval=0.05)
+    node = held_worker.node
+    running = upload(api, "held.md", SHORT_TEXT)
+    job_id = running["job_id"]
+    held_worker.wait_running()  # the job is inside its embedding request, held there
     pid = pid_running(node, job_id)
+    assert registry_state(job_id) == "started"
     workers = admin.get(f"{V1}/workers", params={"timeout": 5}).json()["data"]["workers"]
     mine = next(w for w in workers if w["name"] == node)
     assert mine["state"] == "busy"
     assert job_id in {j["job_id"] for j in mine["current_jobs"]}
-    assert {j["file_id"] for j in mine["current_jobs"]} == {big["file_id"]}
+    assert {j["file_id"] for j in mine["current_jobs"]} == {running["file_id"]}
 
     started = admin.get(f"{V1}/queues/{QUEUE}/jobs", params={"status": "started"}).json()
     assert [j["job_id"] for j in started["data"]["jobs"]] == [job_id]
@@ -124,33 +113,32 @@ def test_revoking_a_running_job_stops_it_and_the_worker_keeps_serving(
     with broker_client() as broker:
         wait_for(lambda: job_id not in unacked_ids(broker), timeout=60, interval=0.5)
         assert job_id not in queued_ids(broker, QUEUE)
-    assert file_status(api, big["file_id"])["status"] == "failed"
+    assert file_status(api, running["file_id"])["status"] == "failed"
     assert app.AsyncResult(job_id).state == "REVOKED"
     # The worker survives and serves the next job; the revoked one does not come back.
+    held_worker.release()
     after = upload(api, "next.md", b"# Next\n\nGrace Hopper worked at Harvard University.\n")
     assert wait_until_done(api, after["file_id"])["status"] == "completed"
+    assert job_registry().get(after["job_id"]).worker == node  # type: ignore[union-attr]
     assert registry_state(job_id) == "revoked"
     assert app.AsyncResult(job_id).state == "REVOKED"
-    assert file_status(api, big["file_id"])["status"] == "failed"
-    assert worker.poll() is None
+    assert file_status(api, running["file_id"])["status"] == "failed"
+    assert held_worker.process.poll() is None
     ended = admin.post(f"{V1}/jobs/{after['job_id']}/revoke")
     assert ended.status_code == 409, ended.text
     assert registry_state(after["job_id"]) == "finished"
 
 
-@pytest.mark.integration
-@pytest.mark.slow
 def test_revoke_stops_even_a_process_deaf_to_signals_and_the_file_can_run_again(
-    make_client: Callable[..., Any], worker: subprocess.Popen[bytes]
+    make_client: Callable[..., Any], held_worker: HeldWorker
 ) -> None:
     """A process stuck in C code handles no signal; only SIGKILL stops it (here: SIGSTOP)."""
     api = make_client("local")
     admin = make_client("root", role="admin")
-    node = session_node()
-    big = upload(api, "long.txt", long_text(40000, seed=11))
-    job_id = big["job_id"]
-    wait_for(lambda: file_status(api, big["file_id"])["progress"] >= 10, timeout=120)
-    pid = pid_running(node, job_id)
+    running = upload(api, "held.md", SHORT_TEXT)
+    job_id = running["job_id"]
+    held_worker.wait_running()
+    pid = pid_running(held_worker.node, job_id)
     with frozen(pid):
         response = admin.post(f"{V1}/jobs/{job_id}/revoke")
         assert response.status_code == 200, response.text
@@ -160,20 +148,20 @@ def test_revoke_stops_even_a_process_deaf_to_signals_and_the_file_can_run_again(
         wait_for(lambda: job_id not in unacked_ids(broker), timeout=60, interval=0.5)
         assert job_id not in queued_ids(broker, QUEUE)
     assert registry_state(job_id) == "revoked"
-    status = file_status(api, big["file_id"])
+    status = file_status(api, running["file_id"])
     assert status["status"] == "failed"
     assert "revoked" in status["message"]
     # The killed process's file lock lapses; a retry (as a new job) processes the file.
+    held_worker.release()
     retry = admin.post(f"{V1}/jobs/{job_id}/retry")
     assert retry.status_code == 200, retry.text
-    final = wait_until_done(api, big["file_id"], timeout=180)
+    final = wait_until_done(api, running["file_id"], timeout=180)
     assert final["status"] == "completed", final
     assert wait_state(retry.json()["data"]["job_id"], {"finished", "failed"}) == "finished"
     assert registry_state(job_id) == "revoked"
-    assert worker.poll() is None
+    assert held_worker.process.poll() is None
 
 
-@pytest.mark.integration
 def test_a_revoked_job_is_retried_once_as_a_new_job(
     make_client: Callable[..., Any],
 ) -> None:

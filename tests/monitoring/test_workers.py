@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 from fastapi.testclient import TestClient
 
 from aibox import app
@@ -12,7 +11,6 @@ from tests.monitoring.support import V1, active_jobs, session_node
 from tests.support import QUEUES, wait_for
 
 
-@pytest.mark.integration
 def test_workers_lists_the_session_worker_as_inspect_does(
     admin_api: TestClient, worker: subprocess.Popen[bytes]
 ) -> None:
@@ -44,7 +42,6 @@ def test_workers_lists_the_session_worker_as_inspect_does(
     assert mine["processed"] == sum(stats.get("total", {}).values())
 
 
-@pytest.mark.integration
 def test_workers_timeout_is_bounded(admin_api: TestClient) -> None:
     for bad in ("0", "-1", "11", "soon"):
         response = admin_api.get(f"{V1}/workers", params={"timeout": bad})

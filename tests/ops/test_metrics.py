@@ -22,8 +22,6 @@ from tests.api.test_files_e2e import upload, wait_until_done
 from tests.cli.support import STATES, broker_length, paused, session_node
 from tests.support import QUEUES
 
-pytestmark = pytest.mark.integration
-
 FULL_TASK = "process_file_chunking_and_vectorization_task"
 
 
