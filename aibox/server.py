@@ -53,14 +53,24 @@ def server_command(port: int, data_dir: Path, *, bind: str = "127.0.0.1") -> lis
 def start_server(
     port: int, data_dir: Path, *, log_path: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start the embedded server as a child process and wait until it answers PING."""
+    """Start the embedded server as a child process and wait until it answers PING.
+
+    The server gets a process group (a session) of its own: Ctrl-C in a terminal signals the
+    whole foreground group, and the server must outlive the processes that still need it (a
+    worker returning its jobs); whoever started it stops it, last.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     if log_path is None:
-        process = subprocess.Popen(server_command(port, data_dir), stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            server_command(port, data_dir), stdout=subprocess.DEVNULL, start_new_session=True
+        )
     else:
         with open(log_path, "ab") as log:  # the child keeps its own descriptor
             process = subprocess.Popen(
-                server_command(port, data_dir), stdout=log, stderr=subprocess.STDOUT
+                server_command(port, data_dir),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
     try:
         wait_until_ready(port, process)

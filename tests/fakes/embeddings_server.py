@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from aibox.pipeline.embedders.openai import PROBE_TEXT
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -88,7 +90,9 @@ class FakeEmbeddingsServer:
             self._faults.extend(Fault(delay_s=seconds) for _ in range(count))
 
     def hold(self) -> None:
-        """Make every request from now on wait (without an answer) until ``release()``."""
+        """Make every request from now on wait (without an answer) until ``release()`` — every
+        request of a job, that is: a worker's start-up probe (one ``PROBE_TEXT``) is answered,
+        so that what is held is a running job, never a worker process still starting."""
         self._open.clear()
 
     def release(self) -> None:
@@ -129,7 +133,7 @@ class FakeEmbeddingsServer:
         self, body: dict[str, Any], authorization: str | None
     ) -> tuple[int, dict[str, Any]]:
         """Status and JSON reply for one request body."""
-        if not self._open.is_set():
+        if not self._open.is_set() and body.get("input") != [PROBE_TEXT]:
             with self._waiting:
                 self.held += 1
                 self._waiting.notify_all()

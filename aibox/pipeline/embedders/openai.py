@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 # Local servers ignore the key, but the SDK refuses to start without one.
 PLACEHOLDER_API_KEY = "unused"
 _RETRYABLE_STATUSES = frozenset({408, 409, 429})
-_PROBE = "dimension probe"
+#: The one text a worker sends when it starts, to check the endpoint and learn the dimension.
+PROBE_TEXT = "dimension probe"
 
 
 class OpenAIEmbedder:
@@ -77,7 +78,7 @@ class OpenAIEmbedder:
     def load(self) -> None:
         """Check the endpoint and learn the dimension with one small request, once."""
         if not self._dim:
-            self._embed_batch([_PROBE])
+            self._embed_batch([PROBE_TEXT])
             logger.info(
                 "embedding endpoint %s serves %s (%d dims)", self.base_url, self.model, self._dim
             )
