@@ -32,7 +32,7 @@ class UploadRejection(BaseModel):
     """Why one file of an upload was refused."""
 
     status: int = Field(description="the HTTP status this file alone gets: 409, 413 or 415")
-    code: str = Field(description="file_too_large, unsupported_file_type or duplicate")
+    code: str = Field(description="file_too_large or unsupported_file_type")
     message: str
 
 
@@ -45,7 +45,17 @@ class UploadedFile(BaseModel):
         description="'queued' when accepted, the existing file's status when reused, "
         "'rejected' when refused"
     )
-    file_id: str | None = None
+    file_id: str | None = Field(
+        default=None,
+        description="the file: a new one, or the existing one with the same content when "
+        "reused; null when rejected (nothing was stored)",
+    )
+    upload_id: str | None = Field(
+        default=None,
+        description="this upload's progress record, GET /files/{upload_id}/upload (kept for "
+        "an hour; also for a refused file once its bytes were being read); equals file_id "
+        "when the file was stored as a new one",
+    )
     job_id: str | None = None
     file_type: str | None = None
     size: int | None = None
@@ -74,7 +84,12 @@ class UploadBatch(BaseModel):
 class UploadProgressPublic(BaseModel):
     """How far the upload of one file got."""
 
-    file_id: str
+    upload_id: str
+    file_id: str | None = Field(
+        default=None,
+        description="the file the upload became, once stored (an existing file's id when "
+        "its content was already there); null while uploading or when refused",
+    )
     filename: str
     status: Literal["uploading", "completed", "failed"]
     bytes_received: int

@@ -237,30 +237,30 @@ async def receive(request: Request, receiver: MultipartReceiver) -> None:
 def commit_all(
     received: list[ReceivedFile], files: FileStore, duplicates: DuplicatePolicy
 ) -> list[UploadedFile]:
-    """Record the files that arrived whole and queue their jobs; report refused ones as such."""
-    first_with: dict[str, int] = {}
+    """Record the files that arrived whole and queue their jobs; report refused ones as such.
+
+    Files are committed in request order, so a file with the same content as an earlier one
+    of the same request meets the duplicate policy as it would in a later request: reused
+    (the earlier file's record) or stored as its next version."""
     try:
-        return [_commit(item, files, duplicates, first_with) for item in received]
+        return [_commit(item, files, duplicates) for item in received]
     finally:
         for item in received:
             item.drop("the upload was not completed")
 
 
-def _commit(
-    item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy, first_with: dict[str, int]
-) -> UploadedFile:
+def _commit(item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy) -> UploadedFile:
     staged, tracker = item.staged, item.tracker
-    if staged is not None and staged.sha256 in first_with:
-        item.reject(409, "duplicate", f"same content as file {first_with[staged.sha256]} above")
     if item.error is not None or staged is None or tracker is None or item.file_type is None:
+        # No file_id: nothing was stored. Its upload record (when bytes were being stored)
+        # says how far it got.
         return UploadedFile(
             index=item.index,
             filename=item.filename,
             status="rejected",
-            file_id=item.upload_id,
+            upload_id=item.upload_id,
             error=item.error,
         )
-    first_with[staged.sha256] = item.index
     job_id: str | None = str(uuid.uuid4())
     stored = files.commit(
         staged,
@@ -273,16 +273,22 @@ def _commit(
     item.staged = None
     record = stored.record
     if stored.reused:
-        tracker.completed(f"same content as file {record.file_id}: nothing stored or queued")
+        tracker.completed(
+            f"same content as file {record.file_id}: nothing stored or queued",
+            stored_as=record.file_id,
+        )
         status, job_id = record.status, record.job_id
     else:
         job_id = submit_job(record, "full", force_rechunk=True, job_id=job_id)
-        tracker.completed(f"stored and queued for processing as job {job_id}")
+        tracker.completed(
+            f"stored and queued for processing as job {job_id}", stored_as=record.file_id
+        )
         status = "queued"
     return UploadedFile(
         index=item.index,
         filename=item.filename,
         status=status,
+        upload_id=item.upload_id,
         job_id=job_id,
         reused=stored.reused,
         duplicate_of=record.file_id if stored.reused else None,

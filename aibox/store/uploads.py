@@ -77,9 +77,12 @@ class StagedUpload:
 
 
 class UploadProgress(BaseModel):
-    """The ``upload:progress:{file_id}`` record."""
+    """The ``upload:progress:{file_id}`` record. ``file_id`` names the upload (the id its
+    bytes were staged under); ``stored_as`` is the file it became, once it is stored: the
+    same id, or an existing file's when its content was already there (``reuse``)."""
 
     file_id: str
+    stored_as: str | None = None
     user_id: str
     filename: str
     status: Literal["uploading", "completed", "failed"] = "uploading"
@@ -152,9 +155,10 @@ class ProgressTracker:
         if self._written:
             self._save("uploading", "received, waiting for the end of the request")
 
-    def completed(self, message: str) -> None:
-        """The upload is stored (or resolved to an existing file)."""
+    def completed(self, message: str, *, stored_as: str) -> None:
+        """The upload is stored as file ``stored_as`` (its own id, or an existing file's)."""
         self.record.total_bytes = self.record.bytes_received
+        self.record.stored_as = stored_as
         self._save("completed", message)
 
     def failed(self, message: str) -> None:

@@ -124,8 +124,10 @@ def test_refused_files_give_207_with_a_reason_each(
     }
     assert stored_names() == {good["file_id"]}
     assert redis_client.zcard(keys.user_files(USER)) == 1
-    progress = api.get(f"/api/v1/files/{big['file_id']}/upload").json()["data"]
+    assert big["file_id"] is None  # refused: no file, and no id that would answer 404
+    progress = api.get(f"/api/v1/files/{big['upload_id']}/upload").json()["data"]
     assert progress["status"] == "failed"
+    assert progress["file_id"] is None
     assert "1024-byte limit" in progress["message"]
     wait_until_done(api, good["file_id"])
 

@@ -60,22 +60,44 @@ def test_reuse_returns_the_existing_file_and_queues_nothing(
     assert legacy.json()["message"] == "file already uploaded: reusing it"
 
 
-def test_the_same_bytes_twice_in_one_request_is_a_409_for_the_second(
+def test_the_same_bytes_twice_in_one_request_reuse_the_first_file(
     api: TestClient, redis_client: redis.Redis
 ) -> None:
+    """Within a request as across requests: the second copy is the first file, reused."""
+    before = stored()
     response = post_files(api, ("a.md", TEXT), ("b.md", TEXT), ("c.md", TEXT + b"More.\n"))
-    assert response.status_code == 207, response.text
-    first, second, third = response.json()["data"]["files"]
+    assert response.status_code == 202, response.text
+    data = response.json()["data"]
+    assert (data["accepted"], data["rejected"]) == (3, 0)
+    first, second, third = data["files"]
     assert first["status"] == third["status"] == "queued"
-    assert second["status"] == "rejected"
-    assert second["error"] == {
-        "status": 409,
-        "code": "duplicate",
-        "message": "same content as file 0 above",
-    }
+    assert (first["reused"], second["reused"], third["reused"]) == (False, True, False)
+    assert second["file_id"] == second["duplicate_of"] == first["file_id"]
+    assert second["job_id"] == first["job_id"]
+    assert second["filename"] == "b.md"
+    assert len(stored()) == len(before) + 2  # one copy of the shared bytes
     assert redis_client.zcard(keys.user_files(USER)) == 2
+    # Every id handed out answers; the second upload's record says what it became.
+    for item in data["files"]:
+        assert api.get(f"/api/v1/files/{item['file_id']}").status_code == 200
+    progress = api.get(f"/api/v1/files/{second['upload_id']}/upload").json()["data"]
+    assert progress["file_id"] == first["file_id"]
+    assert progress["message"].startswith(f"same content as file {first['file_id']}")
     for done in (first, third):
         wait_until_done(api, done["file_id"])
+
+
+def test_the_same_bytes_twice_in_one_request_make_two_versions_under_new_version(
+    api: TestClient, redis_client: redis.Redis, new_version_policy: None
+) -> None:
+    response = post_files(api, ("a.md", TEXT), ("b.md", TEXT))
+    assert response.status_code == 202, response.text
+    first, second = response.json()["data"]["files"]
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["previous_version_id"] == first["file_id"]
+    assert second["reused"] is False
+    for done in (first, second):
+        assert wait_until_done(api, done["file_id"])["status"] == "completed"
 
 
 def test_another_users_identical_file_is_not_a_duplicate(

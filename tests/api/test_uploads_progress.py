@@ -38,8 +38,9 @@ def test_the_tracker_writes_now_and_then_with_a_percentage_when_the_size_is_know
     tracker.received(MIB // 2)
     tracker.arrived()
     assert saved() == ("uploading", 3 * MIB // 2, 100)
-    tracker.completed("stored")
+    tracker.completed("stored", stored_as="f1")
     assert saved() == ("completed", 3 * MIB // 2, 100)
+    assert (store.get("f1") or pytest.fail("gone")).stored_as == "f1"
     assert 110 < redis_client.ttl(keys.upload_progress("f1")) <= 120
     unknown = ProgressTracker(store, "f2", "u1", "b.txt", total_bytes=None)
     unknown.received(2 * MIB)
@@ -61,7 +62,7 @@ def test_a_file_that_arrives_at_once_is_written_once_when_it_is_stored(
     tracker.received(1024)
     tracker.arrived()
     assert store.get("f3") is None
-    tracker.completed("stored")
+    tracker.completed("stored", stored_as="f3")
     record = store.get("f3")
     assert record is not None
     assert (record.status, record.bytes_received, record.progress) == ("completed", 1024, 100)
@@ -85,7 +86,7 @@ def test_the_uploader_reads_the_record_and_nobody_else(
     response = api.get(f"/api/v1/files/{file_id}/upload")
     assert response.status_code == 200
     progress = response.json()["data"]
-    assert progress["file_id"] == file_id
+    assert progress["file_id"] == progress["upload_id"] == submitted["upload_id"] == file_id
     assert progress["filename"] == "a.txt"
     assert progress["status"] == "completed"
     assert progress["bytes_received"] == progress["total_bytes"] == len(content)

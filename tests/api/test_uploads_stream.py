@@ -173,8 +173,9 @@ def test_progress_is_readable_while_the_file_streams_in(
     assert 12 <= during["progress"] <= 38
     assert seen["other"] == 404  # the record carries its uploader
     assert seen["file"] == 404  # no file record before the upload completes
+    assert during["file_id"] is None  # not a file yet
     file_id = response.json()["data"]["files"][0]["file_id"]
-    assert file_id == during["file_id"]
+    assert file_id == response.json()["data"]["files"][0]["upload_id"] == during["upload_id"]
     after = httpx.get(f"{server}/api/v1/files/{file_id}/upload", headers=auth(token)).json()
     assert (after["data"]["status"], after["data"]["progress"]) == ("completed", 100)
 

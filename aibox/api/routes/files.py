@@ -92,13 +92,16 @@ async def upload_files(
     return _unread_rest(response) if receiver.truncated else response
 
 
-@router.get("/{file_id}/upload", response_model=Envelope[UploadProgressPublic])
-def get_upload_progress(file_id: str, user: CurrentUser) -> Envelope[UploadProgressPublic]:
-    """How far a file's upload got (kept for an hour); only its uploader sees it."""
-    progress = upload_progress_store().get(file_id)
+@router.get("/{upload_id}/upload", response_model=Envelope[UploadProgressPublic])
+def get_upload_progress(upload_id: str, user: CurrentUser) -> Envelope[UploadProgressPublic]:
+    """How far an upload got (kept for an hour), by the ``upload_id`` of the upload's answer
+    (a stored file's ``file_id`` works too); only its uploader sees it."""
+    progress = upload_progress_store().get(upload_id)
     if progress is None or progress.user_id != user.user_id:
-        raise NotFoundError(f"no upload record for file {file_id}")
-    return Envelope(data=UploadProgressPublic.model_validate(progress.model_dump()))
+        raise NotFoundError(f"no upload record {upload_id}")
+    fields = progress.model_dump(exclude={"file_id", "stored_as"})
+    public = {**fields, "upload_id": progress.file_id, "file_id": progress.stored_as}
+    return Envelope(data=UploadProgressPublic.model_validate(public))
 
 
 @router.get("", response_model=Envelope[list[FilePublic]])
