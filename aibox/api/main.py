@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 import aibox
 from aibox.api.errors import ERROR_RESPONSES, install_error_handlers
@@ -37,8 +38,12 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    """Build the API application."""
-    app = FastAPI(
+    """Build the API application.
+
+    The docs pages (Swagger UI at /docs, ReDoc at /redoc) load their scripts and styles from
+    the ``fastapi-offline`` package, served under /static-offline-docs, not from a CDN: they
+    work on machines without internet access."""
+    app = FastAPIOffline(
         title="aibox",
         version=aibox.__version__,
         description="Upload documents; follow their processing; read jobs and results.",
