@@ -19,11 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from aibox.cli.users import UserOption, acting_user
 from aibox.errors import AiboxError, NotFoundError
 from aibox.monitoring.jobs import retry_failed as retry_queue_failures
 from aibox.monitoring.listing import check_queue
 from aibox.pipeline.parsers import file_type_for
-from aibox.services import file_store, job_registry, status_store, user_store
+from aibox.services import file_store, job_registry, status_store
 from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.status import FINAL_STATUSES, settled_status
@@ -120,19 +121,18 @@ def _error_of(status: dict[str, Any]) -> str:
 
 def submit(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, readable=True)],
-    user: Annotated[str, typer.Option(help="the account that will own the files")] = "local",
+    user: UserOption = None,
     wait: Annotated[bool, typer.Option(help="show progress until every file is done")] = False,
     timeout: Annotated[float, typer.Option(help="seconds --wait waits at most")] = 3600.0,
 ) -> None:
-    """Store files and queue their processing; prints each file id and job id."""
-    if user_store().get(user) is None:
-        console.print(f"[red]error:[/] no account {user!r}: create it with `aibox users add`")
-        raise typer.Exit(1)
+    """Store files and queue their processing, as USER (who will own them); prints each
+    file id and job id."""
+    owner = acting_user(user)
     submitted: list[Submitted] = []
     failed = False
     for path in files:
         try:
-            item = store_and_queue(path, user)
+            item = store_and_queue(path, owner)
         except AiboxError as exc:
             console.print(f"[red]error:[/] {path}: {exc}")
             failed = True

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aibox import processing
+from aibox.cli.users import UserOption, acting_user
 from aibox.connections import get_redis
 from aibox.pipeline.terms import file_terms
 from aibox.search import MODES, Mode, describe, find, other_embedders, uses_vectors
@@ -22,7 +23,7 @@ console = Console()
 
 def search(
     text: str,
-    user: Annotated[str, typer.Option(help="whose files to search")] = "local",
+    user: UserOption = None,
     top: Annotated[int, typer.Option(min=1, max=100, help="how many chunks")] = 10,
     mode: Annotated[
         str, typer.Option(help=f"one of {', '.join(MODES)}: fused rankings or one alone")
@@ -36,9 +37,7 @@ def search(
         console.print(f"[red]error:[/] --mode must be one of {', '.join(MODES)}")
         raise typer.Exit(2)
     chosen: Mode = mode
-    if user_store().get(user) is None:
-        console.print(f"[red]error:[/] no account {user!r}")
-        raise typer.Exit(1)
+    user = acting_user(user)
     others = other_embedders(user) if uses_vectors(chosen) else {}
     if others:
         console.print(

@@ -17,6 +17,34 @@ app = typer.Typer(no_args_is_help=True)
 console = Console()
 
 
+#: ``--user`` of the commands that act for an account (submit, search): default the only one.
+UserOption = Annotated[
+    str | None,
+    typer.Option(
+        "--user", help="the account to act for; default: the only account, when there is one"
+    ),
+]
+
+
+def acting_user(user: str | None) -> str:
+    """The account a command acts for: ``--user``, else the only account there is (after
+    ``make run``, the ``admin`` it created). Exits with a message saying what to do."""
+    if user is not None:
+        if user_store().get(user) is None:
+            console.print(f"[red]error:[/] no account {user!r}: create it with `aibox users add`")
+            raise typer.Exit(1)
+        return user
+    names = [account.user_id for account in user_store().all()]
+    if len(names) == 1:
+        return names[0]
+    if not names:
+        console.print("[red]error:[/] no account yet: create one with `aibox users add NAME`")
+    else:
+        shown = ", ".join(sorted(names)[:5]) + (", ..." if len(names) > 5 else "")
+        console.print(f"[red]error:[/] {len(names)} accounts ({shown}): choose one with --user")
+    raise typer.Exit(1)
+
+
 def _password(stdin: bool) -> str:
     if stdin:
         return sys.stdin.readline().rstrip("\n")

@@ -201,10 +201,14 @@ def test_search_finds_the_users_chunks(runner: CliRunner, tmp_path: Path) -> Non
     user_store().add("other", secrets.token_urlsafe(16), role="user")
     theirs = run(runner, "search", "Grace Hopper compiler", "--user", "other")
     assert "hopper.md" not in theirs.output
-    vector = run(runner, "search", "Grace Hopper compiler", "--mode", "vector")
+    # Two accounts now: a command must be told which one it acts for.
+    several = run(runner, "search", "Grace Hopper compiler")
+    assert several.exit_code == 1
+    assert "2 accounts (local, other): choose one with --user" in several.output
+    vector = run(runner, "search", "Grace Hopper compiler", "--mode", "vector", "--user", "local")
     assert vector.exit_code == 0, vector.output
     assert "vector 1" in vector.output
-    graph = run(runner, "search", "who is grace hopper", "--graph")
+    graph = run(runner, "search", "who is grace hopper", "--graph", "--user", "local")
     assert graph.exit_code == 0, graph.output
     assert "fulltext 1" in graph.output
     assert "entities named in the query: Grace Hopper (PERSON)" in graph.output
