@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support import (
+    IN_PROCESS_QUEUE,
     QUEUES,
     HeldWorker,
     free_port,
@@ -28,6 +29,12 @@ from tests.support import (
     stop_process,
     wait_for,
 )
+
+# Celery's own pytest fixtures (celery_app, celery_worker, celery_worker_parameters, ...):
+# what pytest-celery offers that needs no Docker. pytest-celery itself is not installed: from
+# 1.0 its plugin replaces `celery_worker` by a worker in a container, which needs a Docker
+# engine these machines lack.
+pytest_plugins = ("celery.contrib.pytest",)
 
 _TMP = Path(tempfile.mkdtemp(prefix="aibox-tests-"))
 REDIS_PORT = free_port()
@@ -219,6 +226,26 @@ def held_worker(redis_client: Any, worker: Any, tmp_root: Path) -> Iterator[Held
         stop_process(process)
         log.close()
         endpoint.stop()
+
+
+@pytest.fixture
+def celery_app(redis_client: Any) -> Any:
+    """For ``celery.contrib.pytest``'s ``celery_worker`` (a worker in a thread of this process,
+    solo pool): aibox's own app — its tasks, settings and signal handlers — on the session's
+    embedded server, with IN_PROCESS_QUEUE, the one queue that worker consumes. For tests that
+    need to patch what a task calls; anything about processes (pools, kills, signals) uses
+    the subprocess workers."""
+    from aibox import app
+
+    app.amqp.queues.add(IN_PROCESS_QUEUE)
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters() -> dict[str, Any]:
+    """``celery_worker`` consumes IN_PROCESS_QUEUE only: the subprocess workers never see
+    what a test sends there, nor the in-process worker what goes to the real queues."""
+    return {"queues": [IN_PROCESS_QUEUE.name], "perform_ping_check": False, "loglevel": "INFO"}
 
 
 @pytest.fixture

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kombu import Exchange, Queue
 
 from aibox.queues import QUEUES as QUEUES  # the tests' name for them
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The queue of ``celery_worker``, the in-process worker of celery.contrib.pytest (conftest).
+IN_PROCESS_QUEUE = Queue("aibox-test-in-process", Exchange("aibox-test-in-process"))
 
 
 def free_port() -> int:

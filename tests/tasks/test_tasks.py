@@ -4,15 +4,12 @@ stored record, failures recorded everywhere a user or operator looks."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from celery.contrib.testing.worker import start_worker
 from celery.result import AsyncResult
-from kombu import Exchange, Queue
 
 from aibox import app, processing
 from aibox.errors import TransientError
@@ -20,11 +17,9 @@ from aibox.services import file_store, job_registry, status_store
 from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from aibox.tasks import process_kg_extraction_only_task
-from tests.support import wait_for
+from tests.support import IN_PROCESS_QUEUE, wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-# A queue of its own, consumed only by this module's in-process worker.
-RETRY_QUEUE = Queue("aibox-test-retry", Exchange("aibox-test-retry"), "aibox-test-retry")
 
 
 def stored(name: str = "english.md") -> FileRecord:
@@ -39,18 +34,8 @@ def stored(name: str = "english.md") -> FileRecord:
     )
 
 
-@pytest.fixture
-def retry_worker(redis_client: redis.Redis) -> Iterator[None]:
-    """A worker in this process (so the test can inject failures) on RETRY_QUEUE only."""
-    app.amqp.queues.add(RETRY_QUEUE)
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, queues=[RETRY_QUEUE.name], loglevel="INFO"
-    ):
-        yield
-
-
 def test_transient_errors_retry_with_backoff_then_succeed(
-    retry_worker: None, monkeypatch: pytest.MonkeyPatch
+    celery_worker: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = stored()
     real = processing.extract_graph
@@ -65,7 +50,9 @@ def test_transient_errors_retry_with_backoff_then_succeed(
     monkeypatch.setattr(processing, "extract_graph", flaky)
     job_id = str(uuid.uuid4())
     process_kg_extraction_only_task.apply_async(
-        kwargs={"file_id": record.file_id, "user_id": "local"}, task_id=job_id, queue=RETRY_QUEUE
+        kwargs={"file_id": record.file_id, "user_id": "local"},
+        task_id=job_id,
+        queue=IN_PROCESS_QUEUE,
     )
     result = AsyncResult(job_id, app=app)
     wait_for(lambda: result.state == "SUCCESS", timeout=30)
@@ -79,7 +66,7 @@ def test_transient_errors_retry_with_backoff_then_succeed(
 
 
 def test_exhausted_retries_fail_with_the_last_error(
-    retry_worker: None, monkeypatch: pytest.MonkeyPatch
+    celery_worker: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = stored()
 
@@ -90,7 +77,7 @@ def test_exhausted_retries_fail_with_the_last_error(
     monkeypatch.setattr(process_kg_extraction_only_task, "max_retries", 1)
     job_id = str(uuid.uuid4())
     process_kg_extraction_only_task.apply_async(
-        kwargs={"file_id": record.file_id}, task_id=job_id, queue=RETRY_QUEUE
+        kwargs={"file_id": record.file_id}, task_id=job_id, queue=IN_PROCESS_QUEUE
     )
     result = AsyncResult(job_id, app=app)
     wait_for(lambda: result.state == "FAILURE", timeout=30)
