@@ -77,6 +77,9 @@ def start_worker_process(
             "-l",
             "INFO",
             "--without-gossip",
+            # Mingle asks the other workers for their revoked ids and clock at start: 1 s per
+            # worker, and aibox keeps revoked jobs out of the broker itself (monitoring/jobs.py).
+            "--without-mingle",
             *extra,
         ],
         cwd=ROOT,

@@ -1,5 +1,7 @@
-"""`aibox up` (what `make run` runs): the whole stack from nothing; a dead worker is restarted;
-Ctrl-C, sent to the process group as a terminal sends it, stops it all in order and loses no job.
+"""`aibox up` (what `make run` runs): Ctrl-C, sent to the process group as a terminal sends it,
+stops it all in order and loses no job; a child that keeps dying is restarted with backoff, then
+given up. (tests/test_readme.py runs `make run` itself: the whole stack from nothing, Flower
+behind auth, a killed worker restarted.)
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-import redis
 
-from tests.support import ROOT, free_port, wait_for
+from tests.support import ROOT, free_port, pings, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -43,89 +44,6 @@ def _get(url: str, **kwargs: object) -> httpx.Response | None:
         return httpx.get(url, timeout=2, **kwargs)  # type: ignore[arg-type]
     except httpx.HTTPError:
         return None
-
-
-def test_up_starts_server_worker_api_and_flower_and_stops_them(
-    spawn: Callable[..., Any], tmp_path: Path
-) -> None:
-    redis_port = free_port()
-    env = _env(tmp_path, redis_port)
-    api = f"http://127.0.0.1:{env['AIBOX_API_PORT']}"
-    flower = f"http://127.0.0.1:{env['AIBOX_FLOWER_PORT']}"
-    log = tmp_path / "up.log"
-    with open(log, "wb") as out:
-        up = spawn(
-            [sys.executable, "-m", "aibox.cli", "up"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        health = wait_for(lambda: _get(f"{api}/health"), timeout=90, interval=0.5)
-        assert health.status_code == 200
-        assert (tmp_path / "var" / "redis" / "appendonlydir").is_dir()  # embedded server started
-        # Flower requires its credentials.
-        denied = wait_for(lambda: _get(f"{flower}/api/workers"), timeout=60, interval=0.5)
-        assert denied.status_code == 401
-        workers = wait_for(
-            lambda: _workers(flower, ("admin", "s3cret-for-test")), timeout=60, interval=1
-        )
-        queues = {q["name"] for info in workers.values() for q in info.get("active_queues", [])}
-        assert queues == {"file_processing", "vectorization", "kg_extraction"}
-        # The first account was created and shown once; without a token the API says 401.
-        password = re.search(r"user admin, password (\S+)", log.read_text())
-        assert password is not None, log.read_text()
-        assert httpx.get(f"{api}/api/v1/files").status_code == 401
-        token = httpx.post(
-            f"{api}/api/v1/auth/token", data={"username": "admin", "password": password[1]}
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
-        # The stack processes a document end to end.
-        submitted = httpx.post(
-            f"{api}/api/v1/files",
-            files={"file": ("n.md", b"# N\n\nAda Lovelace lived in London.")},
-            headers=auth,
-        ).json()["data"]
-        status_url = f"{api}/api/v1/files/{submitted['file_id']}/status"
-        wait_for(
-            lambda: httpx.get(status_url, headers=auth).json()["data"]["status"] == "completed",
-            timeout=60,
-            interval=0.3,
-        )
-        # A worker killed by the kernel (OOM, kill -9) is restarted; the stack keeps serving.
-        worker_pid = re.search(r"worker\s+pid (\d+)", log.read_text())
-        assert worker_pid is not None, log.read_text()
-        os.kill(int(worker_pid[1]), signal.SIGKILL)
-        wait_for(lambda: "worker restarted: pid" in log.read_text(), timeout=30, interval=0.2)
-        assert re.search(r"worker was killed by SIGKILL; restarting it in \d+s\.", log.read_text())
-        second = httpx.post(
-            f"{api}/api/v1/files",
-            files={"file": ("m.md", b"# M\n\nGrace Hopper lived in New York.")},
-            headers=auth,
-        ).json()["data"]
-        status_url = f"{api}/api/v1/files/{second['file_id']}/status"
-        wait_for(
-            lambda: httpx.get(status_url, headers=auth).json()["data"]["status"] == "completed",
-            timeout=60,
-            interval=0.3,
-        )
-        up.send_signal(signal.SIGINT)
-        assert up.wait(90) == 0, log.read_text()
-    finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
-    assert _get(f"{api}/health") is None
-    assert _get(flower) is None
-    with (
-        pytest.raises(redis.ConnectionError),
-        redis.Redis(port=redis_port, socket_connect_timeout=1) as client,
-    ):
-        client.ping()
-    text = log.read_text()
-    for name in ("redis", "worker", "api", "flower"):
-        assert f"stopping {name}" in text
 
 
 def test_ctrl_c_to_the_process_group_stops_in_order_and_the_running_job_survives(
@@ -179,7 +97,7 @@ def test_ctrl_c_to_the_process_group_stops_in_order_and_the_running_job_survives
         assert -1 not in where, text
         assert where == sorted(where), text
         assert max(text.find("api stopped"), text.find("flower stopped")) < where[2], text
-        assert not pings_at(redis_port)
+        assert not pings(redis_port)
 
         # The next start: the job is still queued, and completes once the endpoint answers.
         endpoint.release()
@@ -223,14 +141,6 @@ def _status(url: str, auth: dict[str, str]) -> str:
     return "" if response is None else str(response.json()["data"]["status"])
 
 
-def pings_at(port: int) -> bool:
-    try:
-        with redis.Redis(port=port, socket_connect_timeout=1) as client:
-            return bool(client.ping())
-    except redis.ConnectionError:
-        return False
-
-
 def test_up_refuses_a_server_without_falkordb(tmp_path: Path, plain_redis: int) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "aibox.cli", "up"],
@@ -242,14 +152,6 @@ def test_up_refuses_a_server_without_falkordb(tmp_path: Path, plain_redis: int) 
     )
     assert result.returncode == 1
     assert "lacks the FalkorDB module" in result.stdout
-
-
-def _workers(flower: str, auth: tuple[str, str]) -> dict[str, dict[str, list[dict[str, str]]]]:
-    response = _get(f"{flower}/api/workers?refresh=1", auth=auth)
-    if response is None or response.status_code != 200:
-        return {}
-    data = response.json()
-    return data if data and all(v.get("active_queues") for v in data.values()) else {}
 
 
 def test_a_child_that_keeps_failing_to_start_is_retried_with_backoff_then_given_up() -> None:

@@ -1,4 +1,5 @@
-"""The README's quick start, run line by line as written: `make run`, then each shell command.
+"""The README's quick start, run line by line as written: `make run`, then each shell command;
+then what else it promises of `make run` (Flower behind auth, a killed worker restarted).
 
 Only what a reader fills in is filled in: the printed admin password (`PASSWORD=…`), a file
 id from the upload's answer (`FILE=3f0c…`) and the ports (the stack runs on free ones, not
@@ -95,6 +96,7 @@ def test_every_quick_start_line_works_as_written(spawn: Callable[..., Any], tmp_
     api = f"http://127.0.0.1:{api_port}"
     try:
         wait_for(lambda: _answers(f"{api}/health"), timeout=120, interval=0.5)
+        assert (tmp_path / "var" / "redis" / "appendonlydir").is_dir()  # its own Redis started
         password = re.search(r"user admin, password (\S+)", log.read_text())
         assert password is not None, log.read_text()
         shell = Shell(home, env, api_port)
@@ -120,6 +122,7 @@ def test_every_quick_start_line_works_as_written(spawn: Callable[..., Any], tmp_
             "info",
             "check",
         ]
+        _flower_and_a_killed_worker(log, env, shell, commands[-1])
     finally:
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C
         make.wait(120)
@@ -129,6 +132,34 @@ def test_every_quick_start_line_works_as_written(spawn: Callable[..., Any], tmp_
     )
     assert _answers(f"{api}/health") is None
     assert not pings(redis_port)
+
+
+def _flower_and_a_killed_worker(log: Path, env: dict[str, str], shell: Shell, check: str) -> None:
+    """What else `make run` promises: Flower behind the printed password, on all three
+    queues; a worker killed by the kernel (OOM, kill -9) is restarted and serves again."""
+    flower = f"http://127.0.0.1:{env['AIBOX_FLOWER_PORT']}"
+    printed = re.search(r"Flower password for this run \(.*?\): (\S+)", log.read_text())
+    assert printed is not None, log.read_text()
+    denied = wait_for(lambda: _answers(f"{flower}/api/workers"), timeout=60, interval=0.5)
+    assert denied.status_code == 401
+    workers = wait_for(lambda: _flower_workers(flower, printed[1]), timeout=60, interval=1)
+    queues = {q["name"] for info in workers.values() for q in info["active_queues"]}
+    assert queues == {"file_processing", "vectorization", "kg_extraction"}
+
+    worker_pid = re.search(r"worker\s+pid (\d+)", log.read_text())
+    assert worker_pid is not None, log.read_text()
+    os.kill(int(worker_pid[1]), signal.SIGKILL)
+    wait_for(lambda: "worker restarted: pid" in log.read_text(), timeout=30, interval=0.2)
+    assert re.search(r"worker was killed by SIGKILL; restarting it in \d+s\.", log.read_text())
+    shell.run(check.replace("aibox check", "aibox check --wait 60"))  # the new one consumes
+
+
+def _flower_workers(flower: str, password: str) -> dict[str, Any]:
+    response = _answers(f"{flower}/api/workers?refresh=1", auth=("admin", password))
+    if response is None or response.status_code != 200:
+        return {}
+    data = response.json()
+    return data if data and all(v.get("active_queues") for v in data.values()) else {}
 
 
 class Shell:
@@ -185,8 +216,8 @@ def _check(command: str, output: str) -> str:
     return command.split()[1]  # aibox info, aibox check: their exit status says it
 
 
-def _answers(url: str) -> httpx.Response | None:
+def _answers(url: str, **kwargs: Any) -> httpx.Response | None:
     try:
-        return httpx.get(url, timeout=2)
+        return httpx.get(url, timeout=2, **kwargs)
     except httpx.HTTPError:
         return None

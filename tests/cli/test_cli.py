@@ -143,11 +143,12 @@ def test_info_agrees_with_redis_the_api_and_inspect(
     runner: CliRunner, tmp_path: Path, redis_client: redis.Redis, admin_api: TestClient
 ) -> None:
     done = write(tmp_path, "done.md", b"# Done\n\nMarie Curie lived in Paris.\n")
-    assert run(runner, "submit", done, "--wait", "--timeout", "120").exit_code == 0
+    local = ("--user", "local")  # admin_api added a second account
+    assert run(runner, "submit", done, *local, "--wait", "--timeout", "120").exit_code == 0
     with paused(session_node(), ["file_processing"]):
         for i in range(3):
             path = write(tmp_path, f"q{i}.md", f"# Q{i}\n\nWaiting {i}.\n".encode())
-            assert run(runner, "submit", path).exit_code == 0
+            assert run(runner, "submit", path, *local).exit_code == 0
         result = run(runner, "info", "--json", "--timeout", "2")
         assert result.exit_code == 0, result.output
         shown = json.loads(result.output)

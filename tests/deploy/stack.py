@@ -119,8 +119,9 @@ def flower_answers(stack: Stack) -> bool:
         return False
 
 
-def start_stack(root: Path) -> Stack:
-    """Write the environment file, start supervisord in the foreground, return at once."""
+def start_stack(root: Path, settings: dict[str, str] | None = None) -> Stack:
+    """Write the environment file (with ``settings`` added), start supervisord in the
+    foreground, return at once."""
     var = root / "var"
     (var / "log").mkdir(parents=True)
     redis_port, api_port, flower_port = free_port(), free_port(), free_port()
@@ -144,6 +145,7 @@ def start_stack(root: Path) -> Stack:
         # one waits for it): the example's commented lease settings, set.
         + "AIBOX_VISIBILITY_TIMEOUT_S=10\nAIBOX_LEASE_INTERVAL_S=2\n"
         + "AIBOX_RESTORE_SWEEP_INTERVAL_S=2\n"
+        + "".join(f"{name}={value}\n" for name, value in (settings or {}).items())
     )
     environ = {
         **clean_environ(),

@@ -8,7 +8,6 @@ state directory. The tests run in order; each leaves every program RUNNING.
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -29,6 +28,7 @@ from tests.deploy.stack import (
     stop_stack,
     wait_until_all_running,
 )
+from tests.fakes.embeddings_server import FakeEmbeddingsServer
 from tests.support import pings, wait_for
 
 pytestmark = pytest.mark.slow
@@ -37,12 +37,30 @@ USER, PASSWORD = "deploy-tester", "a-long-enough-password-42"
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[Stack]:
+def endpoint() -> Iterator[FakeEmbeddingsServer]:
+    """The stack's embedder endpoint: the fake OpenAI-compatible one (the one stand-in: no
+    such remote service exists here), which can hold a job mid-run for as long as a test
+    needs — so a job is surely running when the worker is killed, whatever its size."""
+    with FakeEmbeddingsServer(dim=16) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stack(endpoint: FakeEmbeddingsServer) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="aibox-deploy-"))
-    running = start_stack(root)
+    running = start_stack(
+        root,
+        {
+            "AIBOX_EMBEDDER": "openai",
+            "AIBOX_OPENAI_BASE_URL": endpoint.url,
+            "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
+            "AIBOX_OPENAI_TIMEOUT_S": "600",
+        },
+    )
     try:
         yield running
     finally:
+        endpoint.release()
         stop_stack(running)
         shutil.rmtree(root, ignore_errors=True)
 
@@ -98,39 +116,21 @@ def test_supervisor_restarts_a_killed_program(stack: Stack, program: str) -> Non
     assert flower_answers(stack)
 
 
-def big_text(chars: int) -> bytes:
-    """Varied English prose with names in it, ``chars`` long (the pipeline's real work)."""
-    rng = random.Random(5)
-    people = ["Ada Lovelace", "Alan Turing", "Grace Hopper", "Claude Shannon", "Edsger Dijkstra"]
-    places = ["London", "Princeton", "Cambridge", "Eindhoven", "New York", "Manchester"]
-    orgs = ["Bell Labs", "IBM", "the Royal Society", "Harvard University", "Remington Rand"]
-    verbs = ["visited", "wrote to", "worked with", "lectured at", "left", "praised"]
-    out: list[str] = []
-    size = 0
-    while size < chars:
-        sentence = (
-            f"In {rng.randint(1830, 1990)} {rng.choice(people)} {rng.choice(verbs)} "
-            f"{rng.choice(orgs)} in {rng.choice(places)}, noting item {rng.randint(1, 10**9)}. "
-        )
-        out.append(sentence)
-        size += len(sentence)
-    return "".join(out).encode()
-
-
 def job_lines(stack: Stack, job_id: str, word: str) -> int:
     pattern = re.compile(rf"Task \S+\[{re.escape(job_id)}\] {word}")
     return len(pattern.findall(stack.log("worker")))
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(300)
 def test_job_running_when_the_worker_is_killed_completes_exactly_once(
-    stack: Stack, token: str
+    stack: Stack, token: str, endpoint: FakeEmbeddingsServer
 ) -> None:
     pids = wait_until_all_running(stack)
     headers = {"Authorization": f"Bearer {token}"}
+    endpoint.hold()  # the job will wait inside its embedding request until released
     response = httpx2.post(
         f"{stack.api_url}/api/v1/files",
-        files={"file": ("big.txt", big_text(3_000_000), "text/plain")},
+        files={"file": ("notes.txt", b"Ada Lovelace met Charles Babbage in London.", "text/plain")},
         headers=headers,
         timeout=120,
     )
@@ -141,12 +141,13 @@ def test_job_running_when_the_worker_is_killed_completes_exactly_once(
         got = httpx2.get(f"{stack.api_url}/api/v1/files/{file_id}/status", headers=headers)
         return dict(got.json()["data"])
 
-    wait_for(lambda: job_lines(stack, job_id, "received") == 1, timeout=60, interval=0.2)
-    wait_for(lambda: status()["status"] == "processing", timeout=60, interval=0.2)
+    endpoint.wait_held(1, timeout=60)
+    assert job_lines(stack, job_id, "received") == 1
     kill_group(pids["worker"])
     # Killed mid-job: it had started and had not finished.
     assert job_lines(stack, job_id, "succeeded") == 0
     assert status()["status"] == "processing"
+    endpoint.release()  # the redelivered run goes through
 
     after = wait_until_all_running(stack)
     assert after["worker"] != pids["worker"]
@@ -155,7 +156,7 @@ def test_job_running_when_the_worker_is_killed_completes_exactly_once(
         now = status()
         return now if now["status"] in {"completed", "failed"} else None
 
-    final = wait_for(ended, timeout=420, interval=1)
+    final = wait_for(ended, timeout=120, interval=1)
     assert final["status"] == "completed", final
     assert final["chunking"]["chunk_count"] > 0
     assert final["vectorization"]["vector_count"] == final["chunking"]["chunk_count"]

@@ -107,14 +107,26 @@ def test_killed_worker_is_redelivered_within_the_bound_and_completed_once(
     assert completions(redis_client, key) == 1
 
 
-@pytest.mark.timeout(3 * BOUND_S + 120)
+#: Lease settings three times tighter than the suite's (visibility 3 s, renewed every 1 s,
+#: swept every 1 s: a bound of 5 s), so that a task three times the bound takes 15 s, not 42.
+TIGHT = {
+    "AIBOX_VISIBILITY_TIMEOUT_S": "3",
+    "AIBOX_LEASE_INTERVAL_S": "1",
+    "AIBOX_RESTORE_SWEEP_INTERVAL_S": "1",
+}
+TIGHT_BOUND_S = 5
+
+
+@pytest.mark.timeout(3 * TIGHT_BOUND_S + 120)
 def test_task_three_times_the_bound_on_a_healthy_worker_runs_once(
     start: Starter, redis_client: redis.Redis
 ) -> None:
-    start("long-runner")
-    start("idle-sweeper")  # sweeps for expired messages all along; must find none
-    key = submit(3 * BOUND_S)
-    wait_for(lambda: completions(redis_client, key) == 1, timeout=3 * BOUND_S + 60, interval=1)
+    start("long-runner", **TIGHT)
+    start("idle-sweeper", **TIGHT)  # sweeps for expired messages all along; must find none
+    key = submit(3 * TIGHT_BOUND_S)
+    wait_for(
+        lambda: completions(redis_client, key) == 1, timeout=3 * TIGHT_BOUND_S + 60, interval=1
+    )
     assert len(executions(redis_client, key)) == 1
 
 

@@ -27,7 +27,7 @@ from tests.support import ROOT, free_port, stop_process, wait_for
 pytestmark = pytest.mark.slow
 
 JOBS = 100
-HOLD_S = 1.0  # 100 jobs on 4 processes: about 25 s, so the restart finds most queued
+HOLD_S = 0.4  # 100 jobs on 4 processes: about 10 s, so the restart finds most queued
 
 
 @pytest.mark.timeout(300)

@@ -17,7 +17,7 @@ def test_workers_lists_the_session_worker_as_inspect_does(
     node = session_node()
     # A job an earlier test left running would make the worker busy: wait until it is idle.
     wait_for(lambda: not active_jobs(node), timeout=120, interval=0.5)
-    response = admin_api.get(f"{V1}/workers", params={"timeout": 5})
+    response = admin_api.get(f"{V1}/workers", params={"timeout": 2})
     assert response.status_code == 200, response.text
     data = response.json()["data"]
     assert data["count"] == len(data["workers"])
@@ -32,7 +32,7 @@ def test_workers_lists_the_session_worker_as_inspect_does(
     assert mine["current_job_id"] is None
     assert mine["birth_date"]
 
-    inspect = app.control.inspect(timeout=5)
+    inspect = app.control.inspect(timeout=2)
     queues = inspect.active_queues() or {}
     assert set(by_name) == set(queues)
     for name, worker_queues in queues.items():
