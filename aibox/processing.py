@@ -38,7 +38,8 @@ from aibox.store.vectors import VectorIndex
 
 logger = logging.getLogger(__name__)
 
-_EMBED_BATCH = 256
+#: Chunks per embedder call; their vectors are stored before the next batch is embedded.
+EMBED_BATCH = 256
 
 
 class Reporter(Protocol):
@@ -181,8 +182,8 @@ def index_vectors(p: Pipeline, record: FileRecord, chunks: list[Chunk], report: 
     p.vectors.record_embedder(record.user_id, record.file_id, embedder_id)
     report("vectorization", 50, "embedding chunks", status="processing", progress=0)
     report("storage", 50, "indexing vectors", status="processing", progress=0)
-    for start in range(0, len(chunks), _EMBED_BATCH):
-        batch = chunks[start : start + _EMBED_BATCH]
+    for start in range(0, len(chunks), EMBED_BATCH):
+        batch = chunks[start : start + EMBED_BATCH]
         vectors = p.embedder.embed([c.text for c in batch])
         p.vectors.add(record.user_id, embedder_id, record.file_id, start, vectors)
         done = start + len(batch)

@@ -68,6 +68,7 @@ class FakeEmbeddingsServer:
         self._open.set()
         self._waiting = threading.Condition()
         self.held = 0  # requests waiting behind hold() right now
+        self._answer_before_holding = 0
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
         self._thread = threading.Thread(
@@ -89,10 +90,13 @@ class FakeEmbeddingsServer:
         with self._lock:
             self._faults.extend(Fault(delay_s=seconds) for _ in range(count))
 
-    def hold(self) -> None:
+    def hold(self, after: int = 0) -> None:
         """Make every request from now on wait (without an answer) until ``release()`` — every
         request of a job, that is: a worker's start-up probe (one ``PROBE_TEXT``) is answered,
-        so that what is held is a running job, never a worker process still starting."""
+        so that what is held is a running job, never a worker process still starting. With
+        ``after``, that many requests are answered first (a job part way through)."""
+        with self._lock:
+            self._answer_before_holding = after
         self._open.clear()
 
     def release(self) -> None:
@@ -129,11 +133,19 @@ class FakeEmbeddingsServer:
     ) -> None:
         self.stop()
 
+    def _let_pass(self) -> bool:
+        """True for the requests ``hold(after=N)`` still lets through."""
+        with self._lock:
+            if self._answer_before_holding <= 0:
+                return False
+            self._answer_before_holding -= 1
+            return True
+
     def _answer(
         self, body: dict[str, Any], authorization: str | None
     ) -> tuple[int, dict[str, Any]]:
         """Status and JSON reply for one request body."""
-        if not self._open.is_set() and body.get("input") != [PROBE_TEXT]:
+        if not self._open.is_set() and body.get("input") != [PROBE_TEXT] and not self._let_pass():
             with self._waiting:
                 self.held += 1
                 self._waiting.notify_all()

@@ -18,18 +18,23 @@ from typing import Any
 import pytest
 import redis
 
-from aibox.settings import get_settings
 from tests.faults.queue import FAULT_QUEUE
 from tests.faults.tasks import completions_key, executions_key, hold
 from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
 
-settings = get_settings()
-#: Redelivery bound from a dead worker, as documented (aibox/lease.py).
-BOUND_S = (
-    settings.visibility_timeout_s + settings.restore_sweep_interval_s + settings.lease_interval_s
-)
+
+#: Lease settings three times tighter than the suite's (visibility 3 s, renewed every 1 s,
+#: swept every 1 s: a bound of 5 s), for the tests that wait out the bound:
+#: a redelivery in 5 s instead of 14, a task three times the bound in 15 s instead of 42.
+TIGHT = {
+    "AIBOX_VISIBILITY_TIMEOUT_S": "3",
+    "AIBOX_LEASE_INTERVAL_S": "1",
+    "AIBOX_RESTORE_SWEEP_INTERVAL_S": "1",
+}
+TIGHT_BOUND_S = 5
+
 
 Starter = Callable[..., tuple[subprocess.Popen[bytes], str]]
 
@@ -92,29 +97,19 @@ def test_killed_pool_process_is_requeued_and_completed_once(
 def test_killed_worker_is_redelivered_within_the_bound_and_completed_once(
     start: Starter, redis_client: redis.Redis
 ) -> None:
-    victim, _ = start("whole-kill")
+    victim, _ = start("whole-kill", **TIGHT)
     key = submit(6)
     ((child, _),) = wait_for(lambda: executions(redis_client, key), timeout=30)
     killed_at = time.time()
     victim.kill()  # SIGKILL the main process: no chance to requeue anything
     os.kill(child, signal.SIGKILL)  # and its pool process: the whole worker is gone
     victim.wait()
-    start("rescuer")
-    wait_for(lambda: len(executions(redis_client, key)) == 2, timeout=BOUND_S + 30)
+    start("rescuer", **TIGHT)
+    wait_for(lambda: len(executions(redis_client, key)) == 2, timeout=TIGHT_BOUND_S + 30)
     redelivered_after = executions(redis_client, key)[1][1] - killed_at
-    assert redelivered_after <= BOUND_S, f"redelivered after {redelivered_after:.1f}s"
+    assert redelivered_after <= TIGHT_BOUND_S, f"redelivered after {redelivered_after:.1f}s"
     wait_for(lambda: completions(redis_client, key) == 1, timeout=30)
     assert completions(redis_client, key) == 1
-
-
-#: Lease settings three times tighter than the suite's (visibility 3 s, renewed every 1 s,
-#: swept every 1 s: a bound of 5 s), so that a task three times the bound takes 15 s, not 42.
-TIGHT = {
-    "AIBOX_VISIBILITY_TIMEOUT_S": "3",
-    "AIBOX_LEASE_INTERVAL_S": "1",
-    "AIBOX_RESTORE_SWEEP_INTERVAL_S": "1",
-}
-TIGHT_BOUND_S = 5
 
 
 @pytest.mark.timeout(3 * TIGHT_BOUND_S + 120)

@@ -2,7 +2,8 @@
 are those of one clean run — one vector per chunk, the same chunks, the same relations.
 
 "Once" is judged on what the job wrote, not on task states: the first, killed execution had
-already written part of the chunks, vectors and relations when it died.
+already written its chunks and the first batch of its vectors when it died (the embedding
+endpoint held it there, so it was surely running, whatever the machine's speed).
 """
 
 from __future__ import annotations
@@ -18,26 +19,25 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from aibox import keys, processing
+from aibox import keys
 from aibox.celery_app import app as celery_app
+from aibox.pipeline.embedders import space_id
+from aibox.processing import EMBED_BATCH
 from aibox.services import graph_store, job_registry
-from aibox.settings import get_settings
 from tests.api.test_files_e2e import upload, wait_until_done
+from tests.fakes.embeddings_server import FakeEmbeddingsServer
 from tests.support import stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
 USER = "local"
 QUEUE = "file_processing"
-settings = get_settings()
-BOUND_S = (
-    settings.visibility_timeout_s + settings.restore_sweep_interval_s + settings.lease_interval_s
-)
 
 
-def effects(client: redis.Redis, file_id: str) -> dict[str, Any]:
-    """What the file's jobs wrote: its vector ids, chunk count, relations and entity mentions."""
-    vset = keys.vector_set(USER, processing.embedder().id)
+def effects(client: redis.Redis, file_id: str, space: str) -> dict[str, Any]:
+    """What the file's jobs wrote: its vector ids (in vector space ``space``), chunk count and
+    relations."""
+    vset = keys.vector_set(USER, space)
     members = client.vset().vrandmember(vset, 10_000_000) if client.exists(vset) else []
     graph = graph_store().graph(USER)
     relations = graph.ro_query(
@@ -74,43 +74,68 @@ def session_worker_paused() -> Iterator[str]:
         celery_app.control.add_consumer(QUEUE, destination=[node], reply=True)
 
 
+@pytest.fixture
+def endpoint() -> Iterator[FakeEmbeddingsServer]:
+    """The embedder of this test's workers: the fake OpenAI-compatible endpoint (the one
+    stand-in: no such remote service exists here), which holds the job part way through."""
+    with FakeEmbeddingsServer(dim=16) as server:
+        yield server
+
+
 def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
     api: TestClient,
     redis_client: redis.Redis,
     start_worker: Callable[..., Any],
     session_worker_paused: str,
+    endpoint: FakeEmbeddingsServer,
 ) -> None:
-    node = session_worker_paused
+    embedder = {
+        "AIBOX_EMBEDDER": "openai",
+        "AIBOX_OPENAI_BASE_URL": endpoint.url,
+        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
+        "AIBOX_OPENAI_TIMEOUT_S": "600",
+    }
+    # Leases three times tighter than the suite's, for the killed worker and its rescuer: the
+    # job comes back within 5 s instead of 14.
+    tight = {
+        "AIBOX_VISIBILITY_TIMEOUT_S": "3",
+        "AIBOX_LEASE_INTERVAL_S": "1",
+        "AIBOX_RESTORE_SWEEP_INTERVAL_S": "1",
+    }
+    space = space_id("openai", "fake-embed", 16)
     # A clean run first (on a worker of our own: the session worker is paused for this queue).
-    clean, log, _ = start_worker("effects-clean", (QUEUE,))
+    clean, log, _ = start_worker("effects-clean", (QUEUE,), env=embedder)
     try:
         file = upload(api, "meetings.txt", document(12000))
         assert wait_until_done(api, file["file_id"], timeout=300)["status"] == "completed"
     finally:
         stop_process(clean)
         log.close()
-    baseline = effects(redis_client, file["file_id"])
-    assert baseline["chunks"] > 50
+    baseline = effects(redis_client, file["file_id"], space)
+    assert baseline["chunks"] > 2 * EMBED_BATCH  # embedded in three batches or more
     one_per_chunk = sorted(f"{file['file_id']}:{i}" for i in range(baseline["chunks"]))
     assert baseline["vectors"] == one_per_chunk
     assert baseline["relations"]
 
-    # The same work again, on a worker killed outright (main process and pool) mid-run.
-    victim, log, victim_node = start_worker("effects-victim", (QUEUE,), concurrency=1)
+    # The same work again, on a worker killed outright (main process and pool) mid-run: held
+    # by the endpoint once the first batch of vectors is written, the second one asked for.
+    victim, log, victim_node = start_worker(
+        "effects-victim", (QUEUE,), concurrency=1, env={**embedder, **tight}
+    )
     try:
+        endpoint.hold(after=EMBED_BATCH // 64)  # 64 texts per request: the first batch's
         response = api.post(
             f"/api/v1/files/{file['file_id']}/regenerate",
             json={"type": "full", "force_rechunk": True},
         )
         assert response.status_code == 202, response.text
         job_id = response.json()["data"]["job_id"]
-
-        def half_way() -> bool:
-            job = job_registry().get(job_id)
-            status = api.get(f"/api/v1/files/{file['file_id']}/status").json()["data"]
-            return job is not None and job.worker == victim_node and status["progress"] >= 30
-
-        wait_for(half_way, timeout=120, interval=0.05)
+        endpoint.wait_held(1, timeout=120)
+        job = job_registry().get(job_id)
+        assert job is not None
+        assert job.worker == victim_node
+        status = api.get(f"/api/v1/files/{file['file_id']}/status").json()["data"]
+        assert status["vectorization"]["progress"] == 100 * EMBED_BATCH // baseline["chunks"]
         children = subprocess.run(
             ["pgrep", "-P", str(victim.pid)], capture_output=True, text=True, check=False
         ).stdout.split()
@@ -123,14 +148,18 @@ def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
             victim.kill()
             victim.wait()
         log.close()
+    endpoint.release()
 
-    # Nobody renews its lease now: the session worker gets it back within the bound.
-    celery_app.control.add_consumer(QUEUE, destination=[node], reply=True)
-    job = wait_for(
-        lambda: (j := job_registry().get(job_id)) and j.state in {"finished", "failed"} and j,
-        timeout=BOUND_S + 300,
-        interval=0.5,
-    )
+    # Nobody renews its lease now: a worker gets it back within the bound.
+    _, log, rescuer = start_worker("effects-rescuer", (QUEUE,), env={**embedder, **tight})
+    try:
+        job = wait_for(
+            lambda: (j := job_registry().get(job_id)) and j.state in {"finished", "failed"} and j,
+            timeout=120,
+            interval=0.5,
+        )
+    finally:
+        log.close()
     assert job.state == "finished", job.error
-    assert job.worker == node
-    assert effects(redis_client, file["file_id"]) == baseline
+    assert job.worker == rescuer
+    assert effects(redis_client, file["file_id"], space) == baseline
