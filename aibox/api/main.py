@@ -19,6 +19,7 @@ from aibox.api.routes import (
     jobs,
     metrics,
     queues,
+    rq,
     search,
     workers,
 )
@@ -60,6 +61,8 @@ def create_app() -> FastAPI:
     app.include_router(events.router, prefix="/api/v1")
     app.include_router(queues.router, prefix="/api/v1")
     app.include_router(workers.router, prefix="/api/v1")
+    app.include_router(rq.router, prefix="/api/v1")
+    app.add_middleware(rq.DeprecatedPaths, prefix="/api/v1" + rq.PREFIX)
     app.include_router(metrics.router)
     return app
 

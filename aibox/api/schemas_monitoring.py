@@ -1,7 +1,11 @@
-"""Bodies of the monitoring endpoints (admin only), in the old RQ monitoring API's shapes.
+"""Bodies of aibox's monitoring endpoints (admin only), in aibox's own shapes.
 
-The old names stay (``queue_name``, ``status``, ``func_name``, ``current_job_id``,
-``birth_date``) next to aibox's own; timestamps are Unix seconds, as in :class:`JobPublic`.
+They say more than the old RQ monitoring API did (per-state counts with ``revoked`` and
+``total``, cursors, every running job of a worker) and differ from it: the counts are under
+``queues``, timestamps are Unix seconds (as in :class:`JobPublic`), a worker's first job is
+``current_job_id``. A few RQ-era names are kept as aliases (``func_name`` for ``task``,
+``status`` for ``state``). The old shapes themselves are served, unchanged, under
+``/api/v1/rq`` (:mod:`aibox.api.schemas_rq`).
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ class WorkerInfo:
 
     @property
     def current_job_id(self) -> str | None:
-        """The first running job, as the old API's single ``current_job_id``."""
+        """The first running job: the old API's single ``current_job`` (aibox's own API
+        calls it ``current_job_id`` and lists every one in ``current_jobs``)."""
         return self.current_jobs[0].job_id if self.current_jobs else None
 
 
