@@ -98,9 +98,17 @@ def extract_graph(
     run_id: str,
     *,
     chunks: list[Chunk] | None = None,
+    force_rechunk: bool = False,
 ) -> dict[str, Any]:
-    """(Re)extract the file's knowledge graph from its chunks and replace its contribution."""
-    if chunks is None:
+    """(Re)extract the file's knowledge graph from its chunks and replace its contribution.
+
+    With ``force_rechunk`` the file is parsed and chunked again first (the old system's
+    contract), and its vectors follow the new chunks, so search never pairs a vector with
+    another chunk's text."""
+    if force_rechunk:
+        chunks = rechunk(p, record, report)
+        index_vectors(p, record, chunks, report)
+    elif chunks is None:
         chunks = p.chunks.load(record.file_id) or rechunk(p, record, report)
     report(
         "kg_extraction",

@@ -134,7 +134,8 @@ class FileTask(ReliableTask):
         return TaskReporter(self, file_id)
 
     def complete(self, record: FileRecord, summary: dict[str, Any]) -> dict[str, Any]:
-        """Mark the file's processing completed and return the task's result.
+        """Mark the file's processing completed and return the task's result: ``summary``
+        with the old system's ``"success": true`` and ``"file_id"``, which its callers check.
 
         If the file was deleted meanwhile, remove what this job wrote and fail instead.
         """
@@ -150,7 +151,7 @@ class FileTask(ReliableTask):
             progress=100,
             message="processing completed",
         )
-        return summary
+        return {**summary, "success": True, "file_id": file_id}
 
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any

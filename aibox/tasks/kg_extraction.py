@@ -19,9 +19,14 @@ def process_kg_extraction_only_task(
     user_id: str | None = None,
     force_rechunk: bool = False,
 ) -> dict[str, Any]:
-    """Extract entities and relations from a file's chunks and replace its graph part."""
+    """Extract entities and relations from a file's chunks and replace its graph part; with
+    ``force_rechunk``, parse and chunk it again first (and re-embed the new chunks)."""
     record = self.begin(file_id, user_id=user_id, file_path=file_path)
     summary = processing.extract_graph(
-        processing.pipeline(), record, self.reporter(file_id), self.request.id
+        processing.pipeline(),
+        record,
+        self.reporter(file_id),
+        self.request.id,
+        force_rechunk=force_rechunk,
     )
     return self.complete(record, summary)

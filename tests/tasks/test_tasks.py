@@ -13,7 +13,8 @@ from celery.result import AsyncResult
 
 from aibox import app, processing
 from aibox.errors import TransientError
-from aibox.services import file_store, job_registry, status_store
+from aibox.pipeline.types import Chunk
+from aibox.services import chunk_store, file_store, job_registry, status_store, vector_index
 from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from aibox.tasks import process_kg_extraction_only_task
@@ -92,6 +93,44 @@ def test_exhausted_retries_fail_with_the_last_error(
     assert status is not None
     assert status["status"] == "failed"
     assert "graph endpoint unreachable" in status["message"]
+
+
+def test_force_rechunk_parses_again_before_the_graph_and_results_say_success(
+    celery_worker: Any,
+) -> None:
+    """The old task contract: ``force_rechunk=True`` re-parses and re-chunks before the work of
+    the task (the vectors follow the new chunks), and a result carries ``success`` and
+    ``file_id``. Stored chunks replaced by a stand-in show which text the graph came from."""
+    record = stored()
+    stale = [Chunk(index=0, text="Grace Hopper lived in Arlington.", start=0, end=32)]
+
+    def run(force_rechunk: bool) -> dict[str, Any]:
+        chunk_store().replace(record.file_id, stale)
+        job_id = str(uuid.uuid4())
+        process_kg_extraction_only_task.apply_async(
+            kwargs={"file_id": record.file_id, "force_rechunk": force_rechunk},
+            task_id=job_id,
+            queue=IN_PROCESS_QUEUE,
+        )
+        result = AsyncResult(job_id, app=app)
+        wait_for(lambda: result.state in {"SUCCESS", "FAILURE"}, timeout=60)
+        assert result.state == "SUCCESS", result.info
+        return dict(result.info)
+
+    kept = run(force_rechunk=False)
+    assert kept["success"] is True
+    assert kept["file_id"] == record.file_id
+    assert kept["chunk_count"] == 1  # the graph came from the stored (stand-in) chunk
+    assert [c.text for c in chunk_store().load(record.file_id)] == [stale[0].text]
+
+    again = run(force_rechunk=True)
+    assert (again["success"], again["file_id"]) == (True, record.file_id)
+    chunks = chunk_store().load(record.file_id)
+    assert again["chunk_count"] == len(chunks)
+    assert "Steve Jobs and Steve Wozniak founded Apple" in chunks[0].text  # parsed again
+    assert again["entities_count"] > kept["entities_count"]
+    # One vector per new chunk (the user has this file only: the data db is fresh).
+    assert vector_index().count(record.user_id, processing.embedder().id) == len(chunks)
 
 
 def test_forged_arguments_are_refused_by_the_worker(redis_client: redis.Redis, worker: Any) -> None:
