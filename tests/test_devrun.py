@@ -152,6 +152,7 @@ def test_up_refuses_a_server_without_falkordb(tmp_path: Path, plain_redis: int) 
     )
     assert result.returncode == 1
     assert "lacks the FalkorDB module" in result.stdout
+    assert "run `aibox server`" in result.stdout  # and says what to run instead
 
 
 def test_a_child_that_keeps_failing_to_start_is_retried_with_backoff_then_given_up() -> None:
