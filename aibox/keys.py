@@ -141,6 +141,11 @@ def task_durations(task: str) -> str:
     return f"aibox:metrics:duration:{task}"
 
 
+def migrated_rq_jobs() -> str:
+    """Hash: old RQ job id -> the aibox job it was moved to (``aibox migrate-rq``)."""
+    return "aibox:migrated:rq"
+
+
 def capability_probe() -> str:
     """Vector set never written: read to learn whether the server has vector sets."""
     return "aibox:capability-probe"

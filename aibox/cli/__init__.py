@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aibox.cli import check, info, jobs, search, services, users
+from aibox.cli import check, info, jobs, migrate, search, services, users
 
 cli = typer.Typer(help="aibox: document processing on Celery and Redis.", no_args_is_help=True)
 cli.command()(services.server)
@@ -21,6 +21,7 @@ cli.command()(info.info)
 cli.command()(search.search)
 cli.command()(search.reindex)
 cli.command()(check.check)
+cli.command("migrate-rq")(migrate.migrate_rq)
 cli.add_typer(users.app, name="users", help="Manage user accounts and roles.")
 
 

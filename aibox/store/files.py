@@ -105,9 +105,9 @@ class FileStore:
         self._update_if_exists = client.register_script(_UPDATE_IF_EXISTS)
         self._commit = client.register_script(_COMMIT)
 
-    def stage(self, user_id: str, max_bytes: int) -> StagedUpload:
-        """Start receiving an upload's bytes."""
-        return StagedUpload(self.storage_dir, user_id, max_bytes)
+    def stage(self, user_id: str, max_bytes: int, file_id: str | None = None) -> StagedUpload:
+        """Start receiving an upload's bytes (for a new file id, unless one is given)."""
+        return StagedUpload(self.storage_dir, user_id, max_bytes, file_id)
 
     def save_upload(
         self,
@@ -118,9 +118,11 @@ class FileStore:
         file_type: str,
         content_type: str | None,
         max_bytes: int,
+        file_id: str | None = None,
     ) -> FileRecord:
-        """Stream an upload to disk (refusing more than ``max_bytes``) and create its record."""
-        staged = self.stage(user_id, max_bytes)
+        """Stream an upload to disk (refusing more than ``max_bytes``) and create its record
+        (under ``file_id`` when given: a file moved from the old system keeps its id)."""
+        staged = self.stage(user_id, max_bytes, file_id)
         try:
             for piece in chunks:
                 staged.write(piece)

@@ -30,8 +30,10 @@ _SAVE_EVERY_S = 0.5
 class StagedUpload:
     """An upload streaming to ``<storage>/<user>/<file_id>.part``, hashed and size-checked."""
 
-    def __init__(self, storage_dir: Path, user_id: str, max_bytes: int) -> None:
-        self.file_id = uuid.uuid4().hex
+    def __init__(
+        self, storage_dir: Path, user_id: str, max_bytes: int, file_id: str | None = None
+    ) -> None:
+        self.file_id = file_id or uuid.uuid4().hex
         self.user_id = user_id
         self.relative = Path(user_id) / self.file_id
         self.target = storage_dir / self.relative
