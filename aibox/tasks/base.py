@@ -8,6 +8,8 @@ else fails at once with its message in the file's status.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from typing import Any, NoReturn
 
 import redis
@@ -23,11 +25,22 @@ from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.locks import FileLock
 
+logger = logging.getLogger(__name__)
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     TransientError,
     redis.ConnectionError,
     redis.TimeoutError,
     redis.BusyLoadingError,
+    # READONLY: the server is a replica (a failover demoted it, or the URL names a replica).
+    # It passes once the URL reaches a primary again: retried, with a line saying what to fix.
+    redis.ReadOnlyError,
+)
+#: What an operator reads when Redis refuses writes.
+READ_ONLY_HINT = (
+    "Redis refused a write (%s) while job %s ran: the server at AIBOX_REDIS_URL is a read-only "
+    "replica. Point AIBOX_REDIS_URL at the primary (`redis-cli -u URL role` says which it is); "
+    "the job retries with backoff meanwhile"
 )
 
 
@@ -187,14 +200,18 @@ class FileTask(ReliableTask):
 
         Not when it waits for a busy file: the status belongs to the job running on it.
         """
+        if isinstance(exc, redis.ReadOnlyError):
+            logger.error(READ_ONLY_HINT, exc, task_id)
         file_id = (kwargs or {}).get("file_id")
         if file_id and not isinstance(exc, FileBusyError):
-            status_store().update(
-                file_id,
-                status="queued",
-                stage="retrying",
-                message=f"temporary failure, retrying: {user_message(exc)}",
-            )
+            # The server may be the one refusing writes: the retry is what matters then.
+            with contextlib.suppress(redis.RedisError):
+                status_store().update(
+                    file_id,
+                    status="queued",
+                    stage="retrying",
+                    message=f"temporary failure, retrying: {user_message(exc)}",
+                )
 
     def _current_stage(self, file_id: str) -> str | None:
         record = status_store().get(file_id) or {}

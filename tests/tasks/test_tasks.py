@@ -3,6 +3,7 @@ stored record, failures recorded everywhere a user or operator looks."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from aibox.services import chunk_store, file_store, job_registry, status_store, 
 from aibox.store.files import FileRecord
 from aibox.submit import submit_job
 from aibox.tasks import process_kg_extraction_only_task
-from tests.support import IN_PROCESS_QUEUE, wait_for
+from tests.support import IN_PROCESS_QUEUE, free_port, wait_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -64,6 +65,48 @@ def test_transient_errors_retry_with_backoff_then_succeed(
     status = status_store().get(record.file_id)
     assert status is not None
     assert status["status"] == "completed"
+
+
+def test_a_read_only_redis_is_said_clearly_and_retried(
+    celery_worker: Any,
+    plain_redis: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """READONLY (the server is a replica: a failover demoted it, or the URL names one) is
+    transient: one clear line for the operator, then the job retries and succeeds. The error
+    is a real one, from a real Redis made a replica of a primary that does not answer."""
+    replica = redis.Redis(port=plain_redis)
+    replica.replicaof("127.0.0.1", str(free_port()))
+    record = stored()
+    real = processing.extract_graph
+    refused: list[str] = []
+
+    def on_a_replica(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if not refused:
+            refused.append("once")
+            replica.set("aibox-test", "1")  # raises redis.ReadOnlyError
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(processing, "extract_graph", on_a_replica)
+    job_id = str(uuid.uuid4())
+    with caplog.at_level(logging.ERROR, logger="aibox.tasks.base"):
+        process_kg_extraction_only_task.apply_async(
+            kwargs={"file_id": record.file_id}, task_id=job_id, queue=IN_PROCESS_QUEUE
+        )
+        result = AsyncResult(job_id, app=app)
+        wait_for(lambda: result.state in {"SUCCESS", "FAILURE"}, timeout=30)
+    assert result.state == "SUCCESS", result.info
+    job = job_registry().get(job_id)
+    assert job is not None
+    assert (job.state, job.retries) == ("finished", 1)
+    lines = [r.getMessage() for r in caplog.records if r.name == "aibox.tasks.base"]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("Redis refused a write (You can't write against a read only")
+    assert f"while job {job_id} ran" in lines[0]
+    assert "Point AIBOX_REDIS_URL at the primary" in lines[0]
+    replica.replicaof("NO", "ONE")
+    replica.close()
 
 
 def test_exhausted_retries_fail_with_the_last_error(
