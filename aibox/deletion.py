@@ -90,7 +90,7 @@ def remove_file_data(record: FileRecord, result: Deletion | None = None) -> None
     chunk_store().delete(record.file_id)
     get_redis().delete(keys.processing_status(record.file_id), keys.upload_progress(record.file_id))
     job_registry().forget_file(record.file_id)
-    file_store().path_of(record).unlink(missing_ok=True)
+    file_store().delete_bytes(record)
     if result is not None:
         result.chunks = chunks
         result.vectors = max(high_water, chunks) if embedders else 0

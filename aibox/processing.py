@@ -149,7 +149,8 @@ def extract_graph(
 def rechunk(p: Pipeline, record: FileRecord, report: Reporter) -> list[Chunk]:
     """Parse the file's bytes and replace its stored chunks and their full-text postings."""
     report("chunking", 10, "parsing file", status="processing", progress=0)
-    document = parse_file(p.files.path_of(record), record.file_type)
+    with p.files.local_file(record) as path:
+        document = parse_file(path, record.file_type)
     if len(document.text) > p.max_document_chars:
         raise DocumentTooLargeError(
             f"document has {len(document.text):,} characters of text; the limit is "

@@ -8,6 +8,7 @@ from aibox.auth.users import UserStore
 from aibox.connections import get_binary_redis, get_graph_db, get_redis
 from aibox.settings import get_settings
 from aibox.store.chunks import ChunkStore
+from aibox.store.content import content_store_for
 from aibox.store.files import FileStore
 from aibox.store.fulltext import FullTextIndex
 from aibox.store.graph import GraphStore
@@ -19,8 +20,8 @@ from aibox.store.vectors import VectorIndex
 
 @lru_cache(maxsize=1)
 def file_store() -> FileStore:
-    """The file store on the configured storage directory and Redis."""
-    return FileStore(get_redis(), get_settings().storage_path)
+    """The file store on the configured content store (directory or bucket) and Redis."""
+    return FileStore(get_redis(), content_store_for(get_settings()))
 
 
 @lru_cache(maxsize=1)

@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     storage_dir: Path | None = Field(default=None, description="defaults to var_dir/storage")
     redis_data_dir: Path | None = Field(default=None, description="defaults to var_dir/redis")
 
+    # Uploaded bytes: a local directory (storage_dir), or an S3-compatible bucket that every
+    # API host and worker reads (no shared disk needed). Credentials: the s3_* settings, else
+    # the usual AWS_* environment variables and instance roles.
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str | None = None  # e.g. http://127.0.0.1:8333 (SeaweedFS, MinIO)
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_path_style: bool = False  # bucket in the path, not the host name (most self-hosted)
+
     # Reliability. A short visibility timeout (set identically for the broker and results)
     # plus a lease each worker renews on the messages it holds (aibox/lease.py): a dead
     # worker's messages come back within visibility + sweep + lease (< 60 s), a living

@@ -111,7 +111,7 @@ def task_kwargs(record: FileRecord, *, force_rechunk: bool) -> dict[str, Any]:
     """The keyword arguments every file task takes (the seed's names)."""
     return {
         "file_id": record.file_id,
-        "file_path": str(file_store().path_of(record)),
+        "file_path": file_store().location(record),
         "file_type": record.file_type,
         "user_id": record.user_id,
         "force_rechunk": force_rechunk,

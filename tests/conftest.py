@@ -119,6 +119,16 @@ def redis_client(redis_server: int) -> Iterator[Any]:
     _clean(redis_server)
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_root: Path) -> Iterator[Any]:
+    """A real S3 server (SeaweedFS ``weed mini``) on free loopback ports, for the session."""
+    from tests.s3server import start_s3_server, stop_s3_server
+
+    server = start_s3_server(tmp_root / "s3")
+    yield server
+    stop_s3_server(server)
+
+
 @pytest.fixture
 def plain_redis(tmp_path: Path) -> Iterator[int]:
     """A Redis 8 server *without* the FalkorDB module, on a free port; yields the port."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
@@ -20,7 +21,8 @@ from redis.client import Pipeline
 
 from aibox import keys
 from aibox.connections import HashMapping
-from aibox.errors import FileNotFoundInStoreError, OwnershipError
+from aibox.errors import ConfigurationError, FileNotFoundInStoreError, OwnershipError
+from aibox.store.content import ContentStore, LocalContentStore
 from aibox.store.uploads import StagedUpload
 
 _SAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
@@ -95,19 +97,18 @@ class Stored:
 
 
 class FileStore:
-    """File bytes under one storage directory and file records in Redis."""
+    """File bytes in a content store (a directory or a bucket) and file records in Redis."""
 
-    def __init__(self, client: redis.Redis, storage_dir: Path) -> None:
+    def __init__(self, client: redis.Redis, content: ContentStore | Path) -> None:
         self.client = client
-        self.storage_dir = storage_dir
-        self._resolved_root = storage_dir.resolve()
+        self.content = LocalContentStore(content) if isinstance(content, Path) else content
         # A job still running when its file is deleted must not re-create a partial record.
         self._update_if_exists = client.register_script(_UPDATE_IF_EXISTS)
         self._commit = client.register_script(_COMMIT)
 
     def stage(self, user_id: str, max_bytes: int, file_id: str | None = None) -> StagedUpload:
         """Start receiving an upload's bytes (for a new file id, unless one is given)."""
-        return StagedUpload(self.storage_dir, user_id, max_bytes, file_id)
+        return StagedUpload(self.content, user_id, max_bytes, file_id)
 
     def save_upload(
         self,
@@ -233,18 +234,46 @@ class FileStore:
             raise FileNotFoundInStoreError(f"file {file_id} does not exist (deleted?)")
         if user_id is not None and user_id != record.user_id:
             raise OwnershipError(f"file {file_id} does not belong to user {user_id}")
-        if file_path is not None and Path(file_path).resolve() != self.path_of(record):
+        if file_path is not None and not self._is_location(record, file_path):
             raise OwnershipError(f"path {file_path!r} is not the stored path of file {file_id}")
-        if not self.path_of(record).is_file():
-            raise FileNotFoundInStoreError(f"the stored bytes of file {file_id} are missing")
+        if not self.content.exists(record.path):
+            raise FileNotFoundInStoreError(
+                f"the stored bytes of file {file_id} are missing "
+                f"({self.content.location(record.path)})"
+            )
         return record
 
+    def _is_location(self, record: FileRecord, file_path: str) -> bool:
+        where = self.location(record)
+        if isinstance(self.content, LocalContentStore):
+            return Path(file_path).resolve() == Path(where)
+        return file_path == where
+
+    @contextmanager
+    def local_file(self, record: FileRecord) -> Iterator[Path]:
+        """A readable local file with the record's bytes while the block runs (a temporary
+        copy when they are in a bucket); FileNotFoundInStoreError if they are gone."""
+        try:
+            with self.content.local_file(record.path) as path:
+                yield path
+        except FileNotFoundInStoreError as exc:
+            raise FileNotFoundInStoreError(
+                f"the stored bytes of file {record.file_id} are missing: {exc}"
+            ) from exc
+
+    def location(self, record: FileRecord) -> str:
+        """Where the record's bytes are: a path, or an ``s3://`` URL (the old ``file_path``)."""
+        return self.content.location(record.path)
+
+    def delete_bytes(self, record: FileRecord) -> None:
+        """Remove the record's bytes from the content store."""
+        self.content.delete(record.path)
+
     def path_of(self, record: FileRecord) -> Path:
-        """Absolute path of a record's bytes, guaranteed inside the storage directory."""
-        path = (self.storage_dir / record.path).resolve()
-        if not path.is_relative_to(self._resolved_root):
-            raise OwnershipError(f"stored path of file {record.file_id} leaves the storage dir")
-        return path
+        """Absolute path of a record's bytes in a local content store (inside its root)."""
+        if not isinstance(self.content, LocalContentStore):
+            raise ConfigurationError("file bytes are in an object store: use local_file()")
+        return self.content.path(record.path)
 
     def list_for_user(self, user_id: str, *, offset: int = 0, limit: int = 50) -> list[FileRecord]:
         """A user's files, newest first."""

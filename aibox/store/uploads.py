@@ -1,4 +1,5 @@
-"""An upload while it arrives: its bytes staged on disk and its ``upload:progress`` record.
+"""An upload while it arrives: its bytes streaming into the content store, and its
+``upload:progress`` record.
 
 The record (JSON, TTL ``upload_progress_ttl_s``) carries the owner's ``user_id`` because the
 file record only exists once the upload is complete; the API checks ownership against it.
@@ -7,12 +8,11 @@ file record only exists once the upload is complete; the API checks ownership ag
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
 import redis
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from aibox import keys
 from aibox.connections import get_redis
 from aibox.errors import FileTooLargeError
 from aibox.settings import get_settings
+from aibox.store.content import ContentStore
 
 #: A progress record is rewritten after this many bytes or seconds, not on every chunk.
 _SAVE_EVERY_BYTES = 1024 * 1024
@@ -28,37 +29,31 @@ _SAVE_EVERY_S = 0.5
 
 
 class StagedUpload:
-    """An upload streaming to ``<storage>/<user>/<file_id>.part``, hashed and size-checked."""
+    """An upload streaming into the content store under ``<user>/<file_id>``, hashed and
+    size-checked as it arrives."""
 
     def __init__(
-        self, storage_dir: Path, user_id: str, max_bytes: int, file_id: str | None = None
+        self, content: ContentStore, user_id: str, max_bytes: int, file_id: str | None = None
     ) -> None:
         self.file_id = file_id or uuid.uuid4().hex
         self.user_id = user_id
         self.relative = Path(user_id) / self.file_id
-        self.target = storage_dir / self.relative
-        self.path = self.target.with_suffix(".part")
         self.max_bytes = max_bytes
         self.size = 0
         self._digest = hashlib.sha256()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._out: BinaryIO | None = open(self.path, "wb")  # noqa: SIM115 - closed by finish()
+        self._writer = content.writer(str(self.relative))
 
     def write(self, data: bytes) -> None:
         """Append ``data``, refusing to go past ``max_bytes``."""
         if self.size + len(data) > self.max_bytes:
             raise FileTooLargeError.over(self.max_bytes)
-        if self._out is None:
-            raise ValueError(f"upload {self.file_id} is already finished")
+        self._writer.write(data)
         self.size += len(data)
         self._digest.update(data)
-        self._out.write(data)
 
     def finish(self) -> None:
-        """Close the partial file: every byte has arrived."""
-        if self._out is not None:
-            self._out.close()
-            self._out = None
+        """Every byte has arrived."""
+        self._writer.finish()
 
     @property
     def sha256(self) -> str:
@@ -66,16 +61,12 @@ class StagedUpload:
         return self._digest.hexdigest()
 
     def promote(self) -> None:
-        """Move the bytes to their final path (idempotent)."""
-        self.finish()
-        if self.path != self.target:
-            os.replace(self.path, self.target)
-            self.path = self.target
+        """Make the bytes the stored content of the file (idempotent)."""
+        self._writer.promote()
 
     def discard(self) -> None:
         """Remove the bytes, wherever they are now."""
-        self.finish()
-        self.path.unlink(missing_ok=True)
+        self._writer.discard()
 
 
 class UploadProgress(BaseModel):

@@ -136,7 +136,8 @@ def test_staged_bytes_are_hashed_and_land_at_the_id_path(
 ) -> None:
     store = FileStore(redis_client, tmp_path)
     staged = stage(store, b"hello")
-    assert staged.path == tmp_path / "u1" / f"{staged.file_id}.part"
+    part = tmp_path / "u1" / f"{staged.file_id}.part"
+    assert part.is_file()  # written beside its final name until committed
     assert staged.sha256 == hashlib.sha256(b"hello").hexdigest()
     record = commit(store, staged, "reuse").record
     assert store.path_of(record).read_bytes() == b"hello"
@@ -144,7 +145,8 @@ def test_staged_bytes_are_hashed_and_land_at_the_id_path(
     assert redis_client.hget(keys.content_index("u1"), record.sha256) == record.file_id
     discarded = stage(store, b"gone")
     discarded.discard()
-    assert not discarded.path.exists()
+    assert not (tmp_path / "u1" / f"{discarded.file_id}.part").exists()
+    assert not (tmp_path / "u1" / discarded.file_id).exists()
 
 
 def test_reuse_returns_the_existing_record_and_drops_the_bytes(
