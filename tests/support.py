@@ -96,7 +96,7 @@ def start_worker_process(
         return bool(app.control.ping(destination=[nodename], timeout=0.5))
 
     try:
-        wait_for(answers, timeout=60, interval=0.5)
+        wait_for(answers, timeout=60, interval=0.2)
     except BaseException:
         stop_process(process)
         log.close()

@@ -26,8 +26,8 @@ from tests.support import ROOT, free_port, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
-JOBS = 100
-HOLD_S = 0.4  # 100 jobs on 4 processes: about 10 s, so the restart finds most queued
+JOBS = 50
+HOLD_S = 0.4  # 50 jobs on 4 processes: about 5 s, so the restart finds most queued
 
 
 @pytest.mark.timeout(300)
