@@ -136,10 +136,10 @@ def paused(node: str, queues: Iterable[str], *, purge: bool = True) -> Iterator[
     try:
         for queue in names:
             app.control.cancel_consumer(queue, destination=[node], reply=True, timeout=5)
-        wait_for(lambda: not consumed_queues(node) & set(names), timeout=30, interval=0.5)
+        wait_for(lambda: not consumed_queues(node) & set(names), timeout=30, interval=0.2)
         # A BRPOP the worker sent before the cancel may still name the queue; it returns
         # within kombu's brpop_timeout (1 s). Not an assertion: only a safety margin.
-        time.sleep(2.5)
+        time.sleep(1.5)
         yield
     finally:
         if purge:
@@ -147,7 +147,7 @@ def paused(node: str, queues: Iterable[str], *, purge: bool = True) -> Iterator[
                 client.delete(*(key for q in names for key in broker_lists(q)))
         for queue in names:
             app.control.add_consumer(queue, destination=[node], reply=True, timeout=5)
-        wait_for(lambda: set(names) <= consumed_queues(node), timeout=30, interval=0.5)
+        wait_for(lambda: set(names) <= consumed_queues(node), timeout=30, interval=0.2)
 
 
 def publish(file_id: str, priority: int | None = None) -> str:
