@@ -217,27 +217,23 @@ def _remove(jobs: list[OldJob], old: redis.Redis) -> int:
         rq.registry.DeferredJobRegistry,
         rq.registry.FailedJobRegistry,
     )
-    removed = 0
-    for job in jobs:
-        queue = rq.Queue(job.queue, connection=old)
+    for queue_name in {job.queue for job in jobs}:
+        moved = {job.rq_job_id for job in jobs if job.queue == queue_name}
+        queue = rq.Queue(queue_name, connection=old)
         for registry in registries:
             # RQ 2 lists a started job as "job id:execution id", RQ 1 and the rest by job id.
             key = registry(queue=queue).key
-            members = [
-                str(m, "utf-8") if isinstance(m, bytes) else str(m) for m in old.zrange(key, 0, -1)
-            ]
-            entries = [
-                name
-                for name in members
-                if name == job.rq_job_id or name.startswith(job.rq_job_id + ":")
-            ]
+            members = (
+                m.decode() if isinstance(m, bytes) else str(m) for m in old.zrange(key, 0, -1)
+            )
+            entries = [name for name in members if name.split(":", 1)[0] in moved]
             if entries:
                 old.zrem(key, *entries)
-        found = rq.job.Job.fetch_many([job.rq_job_id], connection=old)[0]
-        if found is not None:
-            found.delete(remove_from_queue=True)
-            removed += 1
-    return removed
+    found = rq.job.Job.fetch_many([job.rq_job_id for job in jobs], connection=old)
+    for job in found:
+        if job is not None:
+            job.delete(remove_from_queue=True)
+    return sum(job is not None for job in found)
 
 
 def _rq() -> Any:

@@ -217,14 +217,8 @@ def held_worker(redis_client: Any, worker: Any, tmp_root: Path) -> Iterator[Held
     from tests.monitoring.support import paused, session_node
 
     endpoint = FakeEmbeddingsServer(dim=16).start()
-    env = {
-        "AIBOX_EMBEDDER": "openai",
-        "AIBOX_OPENAI_BASE_URL": endpoint.url,
-        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
-        "AIBOX_OPENAI_TIMEOUT_S": "600",
-    }
     process, log, node = start_worker_process(
-        tmp_root, "held", ("file_processing",), concurrency=1, env=env
+        tmp_root, "held", ("file_processing",), concurrency=1, env=endpoint.settings()
     )
     try:
         with paused(session_node(), ("file_processing",)):

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support import free_port, stop_process, wait_for
 
@@ -38,6 +39,16 @@ class S3Server:
             "AIBOX_S3_SECRET_ACCESS_KEY": SECRET_KEY,
             "AIBOX_S3_PATH_STYLE": "true",
         }
+
+    def content_store(self, prefix: str = "") -> Any:
+        """aibox's S3ContentStore on this server's bucket, under ``prefix``."""
+        from aibox.settings import Settings
+        from aibox.store.content import S3ContentStore
+
+        env = self.settings(prefix)
+        return S3ContentStore.from_settings(
+            Settings(**{name.removeprefix("AIBOX_").lower(): v for name, v in env.items()})
+        )
 
 
 def weed() -> str:
@@ -106,19 +117,12 @@ def start_s3_server(root: Path) -> S3Server:
 def _bucket_ready(server: S3Server) -> bool:
     import obstore
 
-    from aibox.settings import Settings
-    from aibox.store.content import S3ContentStore
-
-    store = S3ContentStore.from_settings(Settings(**_lower(server.settings()))).store
+    store = server.content_store().store
     try:
         obstore.put(store, ".ready", b"")
     except Exception:
         return False
     return True
-
-
-def _lower(env: dict[str, str]) -> dict[str, str]:
-    return {name.removeprefix("AIBOX_").lower(): value for name, value in env.items()}
 
 
 def stop_s3_server(server: S3Server) -> None:

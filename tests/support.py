@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -113,6 +114,34 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def kill_whole_worker(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL a worker and its pool processes, as a machine dying would: nothing of it gets
+    to return a job."""
+    children = subprocess.run(
+        ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    process.kill()
+    for child in children:
+        os.kill(int(child), signal.SIGKILL)
+    process.wait()
+
+
+def headless_chromium(profile: str) -> list[str]:
+    """Debian's Chromium, headless, in a fresh profile, reaching for nothing but the page."""
+    return [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
 
 
 def pings(port: int) -> bool:

@@ -57,13 +57,7 @@ def test_ctrl_c_to_the_process_group_stops_in_order_and_the_running_job_survives
 
     redis_port = free_port()
     endpoint = FakeEmbeddingsServer(dim=16).start()
-    env = {
-        **_env(tmp_path, redis_port),
-        "AIBOX_EMBEDDER": "openai",
-        "AIBOX_OPENAI_BASE_URL": endpoint.url,
-        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
-        "AIBOX_OPENAI_TIMEOUT_S": "600",
-    }
+    env = {**_env(tmp_path, redis_port), **endpoint.settings()}
     api = f"http://127.0.0.1:{env['AIBOX_API_PORT']}"
     first, second = tmp_path / "up-1.log", tmp_path / "up-2.log"
     try:

@@ -16,7 +16,6 @@ import hashlib
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -30,10 +29,8 @@ from celery import Celery
 
 from aibox import keys
 from aibox.auth.users import UserStore
-from aibox.settings import Settings
-from aibox.store.content import S3ContentStore
 from tests.fakes.embeddings_server import FakeEmbeddingsServer
-from tests.support import ROOT, free_port, wait_for
+from tests.support import ROOT, free_port, kill_whole_worker, wait_for
 
 DATA = Path(__file__).resolve().parent / "data"
 DATA_DB, BROKER_DB = 3, 4
@@ -74,10 +71,7 @@ def hosts(
         "AIBOX_JWT_SECRET": os.environ["AIBOX_JWT_SECRET"],
         "AIBOX_REDIS_URL": f"redis://127.0.0.1:{redis_server}/{DATA_DB}",
         "AIBOX_BROKER_URL": f"redis://127.0.0.1:{redis_server}/{BROKER_DB}",
-        "AIBOX_EMBEDDER": "openai",
-        "AIBOX_OPENAI_BASE_URL": endpoint.url,
-        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
-        "AIBOX_OPENAI_TIMEOUT_S": "600",
+        **endpoint.settings(),
         # Tight leases: a dead host's job comes back within 5 s.
         "AIBOX_VISIBILITY_TIMEOUT_S": "3",
         "AIBOX_LEASE_INTERVAL_S": "1",
@@ -139,14 +133,7 @@ def hosts(
             "worker": start_worker,
             "users": UserStore(data),
             "endpoint": endpoint,
-            "store": S3ContentStore.from_settings(
-                Settings(
-                    **{
-                        k.removeprefix("AIBOX_").lower(): v
-                        for k, v in s3_server.settings(prefix=prefix).items()
-                    }
-                )
-            ),
+            "store": s3_server.content_store(prefix),
             "data": data,
             "homes": tmp_path,
         }
@@ -206,13 +193,7 @@ def test_api_and_workers_share_no_disk(hosts: dict[str, Any]) -> None:
     hosts["endpoint"].hold()
     held = upload("held.md", b"# Held\n\nGrace Hopper worked at Harvard University.\n")
     hosts["endpoint"].wait_held(1, timeout=60)
-    children = subprocess.run(
-        ["pgrep", "-P", str(worker_b.pid)], capture_output=True, text=True, check=False
-    ).stdout.split()
-    worker_b.kill()
-    for child in children:
-        os.kill(int(child), signal.SIGKILL)
-    worker_b.wait()
+    kill_whole_worker(worker_b)
     hosts["endpoint"].release()
     _, node_c = hosts["worker"]("host-c")
     final = wait_for(lambda: ended(held["file_id"]), timeout=120, interval=0.3)

@@ -57,6 +57,14 @@ def check_queue(name: str) -> str:
     return name
 
 
+def job_of_queue(registry: JobRegistry, queue: str, job_id: str) -> JobRecord:
+    """The registry record of ``job_id`` if it belongs to ``queue``; NotFoundError otherwise."""
+    job = registry.get(job_id)
+    if job is None or job.queue != queue:
+        raise NotFoundError(f"job {job_id} not found in queue {queue}")
+    return job
+
+
 def queue_stats(broker: Broker, registry: JobRegistry, queues: tuple[str, ...]) -> list[QueueStats]:
     """Counts per state for each of ``queues``."""
     lengths = broker.lengths(queues)

@@ -13,7 +13,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.support import free_port, wait_for
+from tests.support import free_port, headless_chromium, wait_for
 
 
 @pytest.fixture
@@ -62,15 +62,7 @@ def test_swagger_ui_lists_the_operations_in_headless_chromium(api_server: str) -
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
             [
-                "chromium",
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
+                *headless_chromium(profile),
                 "--virtual-time-budget=10000",
                 "--dump-dom",
                 f"{api_server}/docs",

@@ -50,12 +50,7 @@ def stack(endpoint: FakeEmbeddingsServer) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="aibox-deploy-"))
     running = start_stack(
         root,
-        {
-            "AIBOX_EMBEDDER": "openai",
-            "AIBOX_OPENAI_BASE_URL": endpoint.url,
-            "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
-            "AIBOX_OPENAI_TIMEOUT_S": "600",
-        },
+        endpoint.settings(),
     )
     try:
         yield running

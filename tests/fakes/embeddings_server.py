@@ -75,6 +75,16 @@ class FakeEmbeddingsServer:
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
 
+    def settings(self) -> dict[str, str]:
+        """aibox's environment for embedding through this endpoint (requests held by
+        ``hold()`` wait as long as the test needs: the client's timeout is 600 s)."""
+        return {
+            "AIBOX_EMBEDDER": "openai",
+            "AIBOX_OPENAI_BASE_URL": self.url,
+            "AIBOX_OPENAI_EMBEDDING_MODEL": self.models[0],
+            "AIBOX_OPENAI_TIMEOUT_S": "600",
+        }
+
     @property
     def url(self) -> str:
         """Base URL for an OpenAI client, ending in ``/v1``."""

@@ -8,10 +8,7 @@ endpoint held it there, so it was surely running, whatever the machine's speed).
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -26,7 +23,7 @@ from aibox.processing import EMBED_BATCH
 from aibox.services import graph_store, job_registry
 from tests.api.test_files_e2e import upload, wait_until_done
 from tests.fakes.embeddings_server import FakeEmbeddingsServer
-from tests.support import stop_process, wait_for
+from tests.support import kill_whole_worker, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -89,12 +86,7 @@ def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
     session_worker_paused: str,
     endpoint: FakeEmbeddingsServer,
 ) -> None:
-    embedder = {
-        "AIBOX_EMBEDDER": "openai",
-        "AIBOX_OPENAI_BASE_URL": endpoint.url,
-        "AIBOX_OPENAI_EMBEDDING_MODEL": "fake-embed",
-        "AIBOX_OPENAI_TIMEOUT_S": "600",
-    }
+    embedder = endpoint.settings()
     # Leases three times tighter than the suite's, for the killed worker and its rescuer: the
     # job comes back within 5 s instead of 14.
     tight = {
@@ -136,13 +128,7 @@ def test_killed_worker_mid_document_leaves_the_effects_of_one_run(
         assert job.worker == victim_node
         status = api.get(f"/api/v1/files/{file['file_id']}/status").json()["data"]
         assert status["vectorization"]["progress"] == 100 * EMBED_BATCH // baseline["chunks"]
-        children = subprocess.run(
-            ["pgrep", "-P", str(victim.pid)], capture_output=True, text=True, check=False
-        ).stdout.split()
-        victim.kill()
-        for child in children:
-            os.kill(int(child), signal.SIGKILL)
-        victim.wait()
+        kill_whole_worker(victim)
     finally:
         if victim.poll() is None:
             victim.kill()

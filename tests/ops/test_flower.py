@@ -15,7 +15,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.support import ROOT, free_port, stop_process, wait_for
+from tests.support import ROOT, free_port, headless_chromium, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -104,16 +104,7 @@ def test_dashboard_renders_in_headless_chromium(flower: str) -> None:
     shot.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as profile:
         base = [
-            "chromium",
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
+            *headless_chromium(profile),
             "--window-size=1280,800",
             "--virtual-time-budget=5000",
         ]

@@ -12,7 +12,6 @@ import pytest
 import redis
 
 from aibox.errors import FileNotFoundInStoreError, OwnershipError
-from aibox.settings import Settings
 from aibox.store.content import ContentStore, LocalContentStore, S3ContentStore
 from aibox.store.files import FileStore
 
@@ -25,9 +24,7 @@ def content(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ContentS
         yield LocalContentStore(tmp_path / "storage")
         return
     server = request.getfixturevalue("s3_server")
-    env = server.settings(prefix=f"t-{os.urandom(4).hex()}")
-    settings = Settings(**{k.removeprefix("AIBOX_").lower(): v for k, v in env.items()})
-    yield S3ContentStore.from_settings(settings)
+    yield server.content_store(prefix=f"t-{os.urandom(4).hex()}")
 
 
 def test_bytes_stream_in_and_read_back_then_go(content: ContentStore) -> None:

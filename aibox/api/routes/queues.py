@@ -21,10 +21,9 @@ from aibox.api.schemas_monitoring import (
     stats_public,
 )
 from aibox.celery_app import app as celery_app
-from aibox.errors import NotFoundError
 from aibox.monitoring.broker import Broker, open_broker
 from aibox.monitoring.jobs import retry_failed
-from aibox.monitoring.listing import check_queue, list_jobs, queue_stats
+from aibox.monitoring.listing import check_queue, job_of_queue, list_jobs, queue_stats
 from aibox.queues import QUEUES
 from aibox.store.registry import JobState
 
@@ -83,10 +82,7 @@ def queue_jobs(
 @router.get("/{name}/jobs/{job_id}", response_model=Envelope[JobDetail])
 def queue_job(name: QueueName, job_id: str, registry: RegistryDep) -> Envelope[JobDetail]:
     """One job of the queue, with its error, traceback and arguments."""
-    job = registry.get(job_id)
-    if job is None or job.queue != name:
-        raise NotFoundError(f"job {job_id} not found in queue {name}")
-    return Envelope(data=job_detail(job))
+    return Envelope(data=job_detail(job_of_queue(registry, name, job_id)))
 
 
 @router.post("/{name}/failed/retry", response_model=Envelope[BulkRetryPublic])

@@ -28,8 +28,7 @@ from aibox.api.schemas_rq import (
     rq_worker,
 )
 from aibox.celery_app import app as celery_app
-from aibox.errors import NotFoundError
-from aibox.monitoring.listing import list_jobs, queue_stats
+from aibox.monitoring.listing import job_of_queue, list_jobs, queue_stats
 from aibox.monitoring.workers import list_workers
 from aibox.queues import QUEUES
 
@@ -67,10 +66,7 @@ def rq_jobs(
 @router.get("/queues/{name}/jobs/{job_id}", response_model=RqEnvelope[RqJobDetail])
 def rq_job_by_id(name: QueueName, job_id: str, registry: RegistryDep) -> RqEnvelope[RqJobDetail]:
     """One job of the queue, with its error. Now: ``GET /api/v1/queues/{name}/jobs/{job_id}``."""
-    job = registry.get(job_id)
-    if job is None or job.queue != name:
-        raise NotFoundError(f"job {job_id} not found in queue {name}")
-    return RqEnvelope(data=rq_job_detail(job))
+    return RqEnvelope(data=rq_job_detail(job_of_queue(registry, name, job_id)))
 
 
 @router.get("/workers", response_model=RqEnvelope[RqWorkerList])
