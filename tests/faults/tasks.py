@@ -23,11 +23,20 @@ def completions_key(key: str) -> str:
     return f"tests:faults:completions:{key}"
 
 
+def release_key(key: str) -> str:
+    """List the test pushes to, to let a held execution for ``key`` end at once."""
+    return f"tests:faults:release:{key}"
+
+
 @app.task(name="aibox.test.hold", acks_late=True, reject_on_worker_lost=True)
-def hold(key: str, seconds: float) -> str:
-    """Record the start, sleep ``seconds``, record the completion."""
+def hold(key: str, seconds: float, held: bool = False) -> str:
+    """Record the start, wait ``seconds`` (``held``: or until the test releases it), record
+    the completion."""
     client = get_redis()
     client.rpush(executions_key(key), f"{os.getpid()}:{time.time():.3f}")
-    time.sleep(seconds)
+    if held:
+        client.blpop([release_key(key)], timeout=seconds)
+    else:
+        time.sleep(seconds)
     client.incr(completions_key(key))
     return key

@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from tests.faults.queue import FAULT_QUEUE
-from tests.faults.tasks import completions_key, executions_key, hold
+from tests.faults.tasks import completions_key, executions_key, hold, release_key
 from tests.support import wait_for
 
 pytestmark = pytest.mark.slow
@@ -73,9 +73,9 @@ def completions(client: redis.Redis, key: str) -> int:
     return int(client.get(completions_key(key)) or 0)
 
 
-def submit(seconds: float) -> str:
+def submit(seconds: float, *, held: bool = False) -> str:
     key = uuid.uuid4().hex
-    hold.apply_async(args=[key, seconds], queue=FAULT_QUEUE)
+    hold.apply_async(args=[key, seconds, held], queue=FAULT_QUEUE)
     return key
 
 
@@ -129,9 +129,12 @@ def test_sigterm_finishes_short_tasks_and_restores_long_ones(
     start: Starter, redis_client: redis.Redis
 ) -> None:
     worker, _ = start("sigterm", concurrency=2, AIBOX_WORKER_SOFT_SHUTDOWN_TIMEOUT_S="3")
-    short, long = submit(1.5), submit(60)
+    # Both held until the test says: the short one is released just after SIGTERM, within
+    # the soft-shutdown window; the long one never (it would take 60 s).
+    short, long = submit(60, held=True), submit(60, held=True)
     wait_for(lambda: executions(redis_client, short) and executions(redis_client, long), timeout=30)
     worker.send_signal(signal.SIGTERM)
+    redis_client.rpush(release_key(short), "go")
     assert worker.wait(60) == 0
     assert completions(redis_client, short) == 1  # finished within the soft-shutdown window
     assert completions(redis_client, long) == 0  # cut off, and its message put back:
