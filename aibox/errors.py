@@ -109,6 +109,27 @@ class UploadRefusedError(AiboxError):
         self.code = code  # type: ignore[misc]
 
 
+class QueueLimitError(AiboxError):
+    """Raised when a user who has ``max_queued_jobs_per_user`` jobs queued submits another."""
+
+    status = 429
+    code = "too_many_queued_jobs"
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.headers = {"Retry-After": str(retry_after_s)}  # type: ignore[misc]
+        self.data = {"retry_after_s": retry_after_s}
+
+    @classmethod
+    def reached(cls, queued: int, limit: int, retry_after_s: int) -> QueueLimitError:
+        """The error for a user with ``queued`` jobs queued, ``limit`` allowed."""
+        return cls(
+            f"you have {queued} jobs queued, the most one user may have is {limit}; "
+            f"try again when some of them have run (in about {retry_after_s} s)",
+            retry_after_s=retry_after_s,
+        )
+
+
 class FileBusyError(AiboxError):
     """Raised when another job holds the file's lock; the job waits and tries again."""
 

@@ -66,6 +66,34 @@ def jobs_by_state(queue: str, state: str) -> str:
     return f"aibox:jobs:{queue}:{state}"
 
 
+def user_queued(queue: str, user_id: str) -> str:
+    """Sorted set: one user's queued job ids on one queue, scored by the time they were queued
+    (the registry's scripts name it from ``jobs_by_state(queue, "queued")``: keep in step)."""
+    return f"{jobs_by_state(queue, 'queued')}:user:{user_id}"
+
+
+def queued_users(queue: str) -> str:
+    """Set: the users with queued jobs on one queue (named like ``user_queued``)."""
+    return f"{jobs_by_state(queue, 'queued')}:users"
+
+
+def fair_ring(queue: str) -> str:
+    """List: the users with messages waiting for their turn on one queue, next to serve first
+    (aibox/fairness.py)."""
+    return f"aibox:fair:{queue}:ring"
+
+
+def fair_waiting(queue: str, user_id: str) -> str:
+    """List: one user's messages waiting for their turn on one queue (oldest at the right end);
+    with ``user_id=""``, the prefix the fairness scripts add a user id to."""
+    return f"aibox:fair:{queue}:user:{user_id}"
+
+
+def fair_pattern(queue: str) -> str:
+    """SCAN pattern: every fair-scheduling key of one queue."""
+    return f"aibox:fair:{queue}:*"
+
+
 def vector_set(user_id: str, embedder_id: str) -> str:
     """Vector set: one user's chunk vectors from one embedder (never mixed)."""
     return f"aibox:vectors:{user_id}:{embedder_id}"

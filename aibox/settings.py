@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     status_ttl_s: int = 2 * 3600
     upload_progress_ttl_s: int = 3600
 
+    # Sharing the workers between users (aibox/fairness.py): each queue serves the users with
+    # waiting jobs in turn, a user with nothing queued first; the queue's list holds
+    # fair_ready_jobs messages at a time. Off: one first-in, first-out line per queue.
+    fair_scheduling: bool = True
+    fair_ready_jobs: int = Field(default=1, ge=1)
+    # Most jobs one user may have queued, all queues together (0: no limit); past it uploads
+    # and regenerations answer 429 with Retry-After: queue_limit_retry_after_s.
+    max_queued_jobs_per_user: int = Field(default=0, ge=0)
+    queue_limit_retry_after_s: int = Field(default=60, ge=1)
+
     # Uploads: per-file size limit (checked while streaming), files per request, and what a
     # second upload of the same bytes by the same user does: reuse the file or add a version.
     max_upload_bytes: int = 50 * 1024 * 1024

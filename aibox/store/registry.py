@@ -18,12 +18,15 @@ import json
 import time
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 import redis
 from pydantic import BaseModel, Field, field_validator
 
 from aibox import keys
+from aibox.errors import QueueLimitError
+from aibox.queues import QUEUES
 
 JobState = Literal["queued", "started", "finished", "failed", "revoked"]
 JOB_STATES: tuple[JobState, ...] = ("queued", "started", "finished", "failed", "revoked")
@@ -36,16 +39,32 @@ recorded_by_publisher: ContextVar[str | None] = ContextVar("aibox_recorded_job",
 # The transitions, one Lua script each (one round trip, atomic). Every script takes the same
 # KEYS — the job's hash, the new state's set, the other states' sets, and for a publish or a
 # claim the file's job set last — and ARGV — job id, now, retention (s), "1" to trim the new
-# state's set of entries older than the retention, then the hash's field/value pairs. The
-# scripts differ only in the check before the common move (_MOVE).
+# state's set of entries older than the retention, the queue's queued set (the users' queued
+# sets are named after it, see keys.user_queued), the per-user limit of queued jobs (claims
+# only; 0: none), the queued sets of every queue separated by spaces (for that limit), then
+# the hash's field/value pairs. The scripts differ only in the check before the common move
+# (_MOVE). The move also keeps each user's queued set of the queue (and the queue's set of
+# users with queued jobs) in step with the job's state.
 _FILE_KEY = 2 + len(JOB_STATES)  # KEYS index of the file's job set
+_FIELDS = 8  # ARGV index of the first field
 _HEAD = "local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
 _MOVE = f"""
-redis.call('HSET', job, unpack(ARGV, 5))
+local queued, before = ARGV[5], redis.call('HMGET', job, 'state', 'user_id')
+redis.call('HSET', job, unpack(ARGV, {_FIELDS}))
 redis.call('EXPIRE', job, keep)
 for i = 3, {_FILE_KEY - 1} do redis.call('ZREM', KEYS[i], id) end
 redis.call('ZADD', KEYS[2], now, id)
 if ARGV[4] == '1' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(now) - keep) end
+if before[1] == 'queued' and before[2] and before[2] ~= '' then
+    local mine = queued .. ':user:' .. before[2]
+    redis.call('ZREM', mine, id)
+    if redis.call('EXISTS', mine) == 0 then redis.call('SREM', queued .. ':users', before[2]) end
+end
+local after = redis.call('HMGET', job, 'state', 'user_id')
+if after[1] == 'queued' and after[2] and after[2] ~= '' then
+    redis.call('ZADD', queued .. ':user:' .. after[2], now, id)
+    redis.call('SADD', queued .. ':users', after[2])
+end
 """
 _INTO_FILE_SET = f"""
 if KEYS[{_FILE_KEY}] then
@@ -73,6 +92,15 @@ for _, other in ipairs(redis.call('SMEMBERS', KEYS[{_FILE_KEY}])) do
     end
 end
 if active then return {{active, active_state}} end
+local limit, user = tonumber(ARGV[6]), ''
+for i = {_FIELDS}, #ARGV, 2 do if ARGV[i] == 'user_id' then user = ARGV[i + 1] end end
+if limit > 0 and user ~= '' then
+    local count = 0
+    for set in string.gmatch(ARGV[7], '%S+') do
+        count = count + redis.call('ZCARD', set .. ':user:' .. user)
+    end
+    if count >= limit then return {{'', 'limit', count}} end
+end
 redis.call('HSETNX', job, 'created_at', now)"""
     + _MOVE
     + _INTO_FILE_SET
@@ -92,6 +120,16 @@ redis.call('HINCRBY', KEYS[1], 'retries', 1)
 redis.call('HSET', KEYS[1], 'error', ARGV[1])
 return 1
 """
+
+
+@dataclass(frozen=True)
+class UserQueued:
+    """One user's queued jobs on one queue."""
+
+    user_id: str
+    queue: str
+    queued: int
+    oldest_at: float  # when the longest-waiting of them was queued (epoch seconds)
 
 
 class JobRecord(BaseModel):
@@ -161,18 +199,29 @@ class JobRegistry:
         user_id: str | None,
         args: Sequence[Any],
         kwargs: dict[str, Any],
+        limit: int = 0,
+        retry_after_s: int = 60,
     ) -> tuple[str, str] | None:
         """Record a job for ``file_id`` as queued unless the file has a queued or started job.
 
         The check and the write are one atomic step, so of concurrent claims for one file
         exactly one wins. Returns None when the job was recorded (publish it, with
         :data:`recorded_by_publisher` set so that the publish hook does not write it again),
-        else the (job id, state) of the file's active job, and nothing was written.
+        else the (job id, state) of the file's active job, and nothing was written. With a
+        ``limit`` (> 0), a user who has that many jobs queued (all queues together) is
+        refused in the same step: :class:`QueueLimitError` (saying to come back in
+        ``retry_after_s``), and nothing was written.
         """
         fields = _queued_fields(task, file_id, user_id, args, kwargs)
-        script_keys, script_args = self._move(job_id, queue, "queued", fields, file_id=file_id)
+        script_keys, script_args = self._move(
+            job_id, queue, "queued", fields, file_id=file_id, limit=limit
+        )
         found = self._claim_script(keys=script_keys, args=script_args)
-        return None if found == 1 else (str(found[0]), str(found[1]))
+        if found == 1:
+            return None
+        if found[1] == "limit":
+            raise QueueLimitError.reached(int(found[2]), limit, retry_after_s)
+        return str(found[0]), str(found[1])
 
     def started(self, job_id: str, *, queue: str, task: str, worker: str | None) -> None:
         """Record that a worker began executing the job."""
@@ -295,6 +344,30 @@ class JobRegistry:
         """Drop the file's job index (the job records themselves expire with retention)."""
         self.client.delete(keys.file_jobs(file_id))
 
+    def queued_of_user(self, user_id: str, queue: str | None = None) -> int:
+        """How many jobs ``user_id`` has queued on ``queue`` (all queues if None)."""
+        names = [queue] if queue else list(QUEUES)
+        pipe = self.client.pipeline(transaction=False)
+        for name in names:
+            pipe.zcard(keys.user_queued(name, user_id))
+        return sum(cast(list[int], pipe.execute()))
+
+    def queued_by_user(self, queue: str) -> list[UserQueued]:
+        """Each user with jobs queued on ``queue``: how many, and since when the oldest waits;
+        the longest-waiting first."""
+        users = sorted(cast(set[str], self.client.smembers(keys.queued_users(queue))))
+        pipe = self.client.pipeline(transaction=False)
+        for user in users:
+            pipe.zcard(keys.user_queued(queue, user))
+            pipe.zrange(keys.user_queued(queue, user), 0, 0, withscores=True)
+        replies = iter(pipe.execute())
+        found = []
+        for user in users:
+            count, oldest = int(next(replies)), cast(list[tuple[str, float]], next(replies))
+            if count and oldest:
+                found.append(UserQueued(user, queue, count, float(oldest[0][1])))
+        return sorted(found, key=lambda u: (u.oldest_at, u.user_id))
+
     def counts(self, queue: str) -> dict[JobState, int]:
         """How many jobs of ``queue`` are in each state, in one round trip."""
         pipe = self.client.pipeline(transaction=False)
@@ -355,6 +428,7 @@ class JobRegistry:
         *,
         now: float | None = None,
         file_id: str | None = None,
+        limit: int = 0,
     ) -> tuple[list[str], list[str | float | int]]:
         """The KEYS and ARGV every transition script takes (see _MOVE)."""
         now = time.time() if now is None else now
@@ -369,6 +443,9 @@ class JobRegistry:
             repr(now),
             self.retention_s,
             "1" if state in TERMINAL_STATES else "0",
+            keys.jobs_by_state(queue, "queued"),
+            limit,
+            " ".join(keys.jobs_by_state(q, "queued") for q in QUEUES),
         ]
         for field, value in values.items():
             args += [field, value]
