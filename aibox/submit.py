@@ -21,7 +21,9 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from aibox.errors import ConflictError, EnqueueError, describe_error
+from aibox.fairness import Place, fair_pool, publishing_as
 from aibox.services import file_store, job_registry, status_store
+from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.registry import JobRecord, recorded_by_publisher
 from aibox.tasks import (
@@ -58,6 +60,7 @@ def submit_job(
     """
     task, job_id = TASKS[kind], job_id or str(uuid.uuid4())
     kwargs = task_kwargs(record, force_rechunk=force_rechunk)
+    settings = get_settings()
     active = job_registry().claim(
         job_id,
         task=task.name,
@@ -66,12 +69,14 @@ def submit_job(
         user_id=record.user_id,
         args=[],
         kwargs=kwargs,
+        limit=settings.max_queued_jobs_per_user,
+        retry_after_s=settings.queue_limit_retry_after_s,
     )
     if active is not None:
         raise _conflict(record.file_id, *active)
     token = recorded_by_publisher.set(job_id)
     try:
-        _publish(task, record, job_id, [], kwargs)
+        _publish(task, record, job_id, [], kwargs, "back")
     finally:
         recorded_by_publisher.reset(token)
     return job_id
@@ -104,7 +109,7 @@ def resubmit(job: JobRecord, record: FileRecord, job_id: str) -> None:
     if task is None:
         raise ConflictError(f"job {job.job_id} runs {job.task!r}, which aibox cannot queue")
     kwargs = job.kwargs or task_kwargs(record, force_rechunk=False)
-    _publish(task, record, job_id, job.args, kwargs)
+    _publish(task, record, job_id, job.args, kwargs, "front")
 
 
 def task_kwargs(record: FileRecord, *, force_rechunk: bool) -> dict[str, Any]:
@@ -119,14 +124,31 @@ def task_kwargs(record: FileRecord, *, force_rechunk: bool) -> dict[str, Any]:
 
 
 def _publish(
-    task: Task, record: FileRecord, job_id: str, args: list[Any], kwargs: dict[str, Any]
+    task: Task,
+    record: FileRecord,
+    job_id: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    place: Place,
 ) -> None:
+    """Publish the job: in its user's turn (``place`` in the user's line, or first if the
+    user has nothing else queued on the queue) when fair scheduling is on."""
     try:
         status_store().queued(record.file_id, job_id, task.stages)
         if (record.status, record.job_id, record.error) != ("queued", job_id, None):
             # (A record committed for this job is queued for it already.)
             file_store().update(record.file_id, status="queued", job_id=job_id, error=None)
-        task.apply_async(args=args, kwargs=kwargs, task_id=job_id)
+        if not (get_settings().fair_scheduling and record.user_id):
+            task.apply_async(args=args, kwargs=kwargs, task_id=job_id)
+            return
+        # The job is in the registry already: it counts among the user's queued jobs.
+        if job_registry().queued_of_user(record.user_id, queue_of(task)) <= 1:
+            place = "first"
+        with (
+            fair_pool(task.app).acquire(block=True) as connection,
+            publishing_as(record.user_id, place),
+        ):
+            task.apply_async(args=args, kwargs=kwargs, task_id=job_id, connection=connection)
     except (OperationalError, RedisError) as exc:
         message = f"could not queue the job: {describe_error(exc)}"
         logger.error("enqueue of %s for file %s failed: %s", task.name, record.file_id, message)

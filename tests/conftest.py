@@ -94,6 +94,10 @@ def _close_clients() -> None:
         client.connection_pool.disconnect()
     get_graph_db().connection.connection_pool.disconnect()
     app.pool.force_close_all()
+    from aibox.fairness import fair_pool
+
+    if fair_pool.cache_info().currsize:
+        fair_pool(app).force_close_all()
     app.backend.client.connection_pool.disconnect()
 
 

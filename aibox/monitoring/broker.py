@@ -7,6 +7,9 @@ published without a priority gets the default priority 0, so it lands in the bar
 is the highest-priority bucket: producers LPUSH, workers BRPOP the lists in step order, so the
 next message to run is the rightmost one of the first non-empty list.
 
+Messages waiting for their user's turn (aibox/fairness.py) are in the queue too: listed, counted
+and removable like the others, after the queue's own lists.
+
 Messages are JSON; only their headers and a JSON body are read, nothing is ever unpickled.
 """
 
@@ -23,6 +26,8 @@ from typing import Any, cast
 
 import redis
 from celery import Celery
+
+from aibox.fairness import ring_key, waiting_key
 
 logger = logging.getLogger(__name__)
 
@@ -61,19 +66,24 @@ class Broker:
         self.prefix = prefix
 
     def lists(self, queue: str) -> list[str]:
-        """The keys of a queue's lists, highest priority (consumed first) first."""
+        """The keys of a queue's lists: its priority lists, highest priority (consumed first)
+        first, then the lists of messages waiting for their user's turn (aibox/fairness.py),
+        users in the order of their ids (a stable order for paging; the ring serves them in
+        turn)."""
         names = [queue if step == 0 else f"{queue}{self.sep}{step}" for step in self.priority_steps]
-        return [self.prefix + name for name in names]
+        ring: list[bytes | str] = self.client.lrange(ring_key(queue), 0, -1)
+        users = sorted(u.decode() if isinstance(u, bytes) else u for u in ring)
+        return [self.prefix + name for name in names] + [waiting_key(queue, u) for u in users]
 
     def lengths(self, queues: Iterable[str]) -> dict[str, int]:
-        """How many messages each queue holds, summed over its priority lists."""
-        names = list(queues)
+        """How many messages each queue holds, summed over its lists."""
+        keys_of = {queue: self.lists(queue) for queue in queues}
         pipe = self.client.pipeline(transaction=False)
-        for queue in names:
-            for key in self.lists(queue):
+        for keys in keys_of.values():
+            for key in keys:
                 pipe.llen(key)
         sizes = iter(cast(list[int], pipe.execute()))
-        return {queue: sum(next(sizes) for _ in self.priority_steps) for queue in names}
+        return {queue: sum(next(sizes) for _ in keys) for queue, keys in keys_of.items()}
 
     def page(
         self, queue: str, limit: int, start: Position | None = None

@@ -20,8 +20,9 @@ from aibox.store.registry import JOB_STATES, JobRecord, JobRegistry, JobState
 
 _QUEUED_POSITION: dict[str, type | tuple[type, ...]] = {"b": int, "o": int, "j": str}
 _REGISTRY_POSITION: dict[str, type | tuple[type, ...]] = {"t": (int, float), "j": str}
-#: kombu's priority lists per queue are at most 10 (one per priority 0-9); offsets fit Redis.
-_MAX_BUCKETS = 10
+#: A queue's lists: kombu's priority lists (at most 10) and one per waiting user; offsets fit
+#: Redis.
+_MAX_BUCKETS = 2**31
 _MAX_OFFSET = 2**53
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import redis
 
-from aibox import app
+from aibox import app, keys
 from aibox.settings import get_settings
 from tests.monitoring.support import (
     active_jobs,
@@ -27,9 +27,13 @@ CORRUPT_PDF = b"%PDF-1.7\n" + bytes(range(256)) * 8
 
 
 def broker_length(queue: str) -> int:
-    """Messages in a queue's broker lists (every priority)."""
+    """Messages in a queue's broker lists (every priority) and those waiting for their user's
+    turn (fair scheduling: a list per user, ``aibox:fair:{queue}:user:{user}``)."""
     with redis.Redis.from_url(get_settings().broker) as client:
-        return sum(int(client.llen(queue + suffix)) for suffix in PRIORITY_LISTS)
+        waiting = list(client.scan_iter(match=keys.fair_waiting(queue, "*")))
+        return sum(
+            int(client.llen(key)) for key in [*(queue + s for s in PRIORITY_LISTS), *waiting]
+        )
 
 
 @contextmanager
@@ -43,7 +47,8 @@ def paused(node: str, queues: Iterable[str]) -> Iterator[None]:
         yield
     finally:
         with redis.Redis.from_url(get_settings().broker) as client:
-            client.delete(*(q + suffix for q in names for suffix in PRIORITY_LISTS))
+            waiting = [k for q in names for k in client.scan_iter(match=keys.fair_pattern(q))]
+            client.delete(*(q + suffix for q in names for suffix in PRIORITY_LISTS), *waiting)
         for queue in names:
             app.control.add_consumer(queue, destination=[node], reply=True, timeout=5)
         wait_for(lambda: set(names) <= consumed_queues(node), timeout=15)

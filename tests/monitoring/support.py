@@ -49,9 +49,11 @@ def list_lengths(client: redis.Redis, queue: str) -> list[int]:
 
 def queued_ids(client: redis.Redis, queue: str) -> list[str]:
     """Job ids in the broker lists, in the order workers take them (BRPOP: first non-empty
-    list in priority order, rightmost message first)."""
+    list in priority order, rightmost message first), then those waiting for their user's
+    turn (fair scheduling), user by user in the order of their ids."""
+    users = sorted(u.decode() for u in client.lrange(keys.fair_ring(queue), 0, -1))
     ids = []
-    for key in broker_lists(queue):
+    for key in [*broker_lists(queue), *(keys.fair_waiting(queue, u) for u in users)]:
         for raw in reversed(client.lrange(key, 0, -1)):
             ids.append(json.loads(raw)["headers"]["id"])
     return ids
@@ -144,7 +146,8 @@ def paused(node: str, queues: Iterable[str], *, purge: bool = True) -> Iterator[
     finally:
         if purge:
             with broker_client() as client:
-                client.delete(*(key for q in names for key in broker_lists(q)))
+                waiting = [k for q in names for k in client.scan_iter(match=keys.fair_pattern(q))]
+                client.delete(*(key for q in names for key in broker_lists(q)), *waiting)
         for queue in names:
             app.control.add_consumer(queue, destination=[node], reply=True, timeout=5)
         wait_for(lambda: set(names) <= consumed_queues(node), timeout=30, interval=0.2)

@@ -177,7 +177,7 @@ def test_invalid_cursors_are_400(admin_api: TestClient, no_consumer: None) -> No
     ]
     hostile = [
         {"b": -100, "o": 0, "j": "x"},
-        {"b": 99, "o": 0, "j": "x"},
+        {"b": 2**31, "o": 0, "j": "x"},
         {"b": 0, "o": -3, "j": "x"},
         {"b": 0, "o": 10**30, "j": "x"},
         {"b": 1.5, "o": 0, "j": "x"},
