@@ -28,6 +28,7 @@ _HTTP_CODES = {
     413: "file_too_large",
     415: "unsupported_file_type",
     422: "validation_error",
+    429: "too_many_queued_jobs",
     503: "service_unavailable",
 }
 
@@ -44,6 +45,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "file or request too large",
         415: "unsupported file type",
         422: "the request is not valid",
+        429: "the user has the most queued jobs allowed (AIBOX_MAX_QUEUED_JOBS_PER_USER); "
+        "try again after Retry-After seconds",
         503: "Redis (the job store) is unavailable",
     }.items()
 }

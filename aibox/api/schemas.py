@@ -31,8 +31,8 @@ class ErrorEnvelope(BaseModel):
 class UploadRejection(BaseModel):
     """Why one file of an upload was refused."""
 
-    status: int = Field(description="the HTTP status this file alone gets: 409, 413 or 415")
-    code: str = Field(description="file_too_large or unsupported_file_type")
+    status: int = Field(description="the HTTP status this file alone gets: 409, 413, 415 or 429")
+    code: str = Field(description="file_too_large, unsupported_file_type or too_many_queued_jobs")
     message: str
 
 

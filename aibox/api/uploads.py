@@ -18,8 +18,14 @@ from python_multipart.multipart import MultipartState, parse_options_header
 from starlette.datastructures import Headers
 from starlette.requests import Request
 
+from aibox import deletion
 from aibox.api.schemas import UploadedFile, UploadRejection
-from aibox.errors import FileTooLargeError, UnsupportedFileTypeError, UploadRefusedError
+from aibox.errors import (
+    FileTooLargeError,
+    QueueLimitError,
+    UnsupportedFileTypeError,
+    UploadRefusedError,
+)
 from aibox.pipeline.parsers import file_type_for
 from aibox.store.files import DuplicatePolicy, FileStore, sanitise_filename
 from aibox.store.uploads import ProgressTracker, StagedUpload, UploadProgressStore
@@ -279,7 +285,20 @@ def _commit(item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy) -
         )
         status, job_id = record.status, record.job_id
     else:
-        job_id = submit_job(record, "full", force_rechunk=True, job_id=job_id)
+        try:
+            job_id = submit_job(record, "full", force_rechunk=True, job_id=job_id)
+        except QueueLimitError as exc:
+            # The user reached the limit of queued jobs meanwhile: nothing of the file is kept.
+            deletion.delete_file(record)
+            tracker.failed(str(exc))
+            item.error = UploadRejection(status=exc.status, code=exc.code, message=str(exc))
+            return UploadedFile(
+                index=item.index,
+                filename=item.filename,
+                status="rejected",
+                upload_id=item.upload_id,
+                error=item.error,
+            )
         tracker.completed(
             f"stored and queued for processing as job {job_id}", stored_as=record.file_id
         )

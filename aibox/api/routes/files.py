@@ -43,7 +43,8 @@ from aibox.api.uploads import (
     multipart_boundary,
     receive,
 )
-from aibox.errors import NotFoundError, UploadRefusedError
+from aibox.errors import NotFoundError, QueueLimitError, UploadRefusedError
+from aibox.services import job_registry
 from aibox.settings import get_settings
 from aibox.store.files import FileRecord
 from aibox.store.status import settled_status
@@ -68,6 +69,13 @@ async def upload_files(
 ) -> JSONResponse:
     """Store documents while they stream in and queue each one on ``file_processing``."""
     limits = UploadLimits(settings.max_upload_bytes, settings.max_files_per_upload)
+    limit = settings.max_queued_jobs_per_user
+    if limit and (queued := job_registry().queued_of_user(user.user_id)) >= limit:
+        # Refused before a byte is read (each file is checked again as it is queued).
+        exc = QueueLimitError.reached(queued, limit, settings.queue_limit_retry_after_s)
+        response = error_response(exc.status, exc.code, str(exc), exc.data)
+        response.headers.update(exc.headers)
+        return _unread_rest(response)
     try:
         receiver = MultipartReceiver(
             multipart_boundary(request.headers, limits),
@@ -89,6 +97,8 @@ async def upload_files(
     )
     batch = "files" in receiver.fields or len(results) > 1
     response = _upload_response(results, batch=batch, truncated=receiver.truncated)
+    if any(r.error is not None and r.error.status == 429 for r in results):
+        response.headers["Retry-After"] = str(settings.queue_limit_retry_after_s)
     return _unread_rest(response) if receiver.truncated else response
 
 
