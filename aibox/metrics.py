@@ -29,6 +29,7 @@ from aibox import keys
 from aibox.connections import get_redis
 from aibox.monitoring.broker import open_broker
 from aibox.monitoring.listing import queue_stats
+from aibox.monitoring.users import user_stats
 from aibox.queues import QUEUES
 from aibox.store.registry import JOB_STATES, JobRegistry
 
@@ -176,6 +177,23 @@ class AiboxCollector(Collector):
                 jobs.add_metric([entry.queue_name, state], getattr(entry, state))
         yield length
         yield jobs
+        # Per user, only users with queued jobs: a user whose oldest job's age keeps growing
+        # while the queue's jobs run is starving.
+        queued = GaugeMetricFamily(
+            "aibox_user_queued_jobs",
+            "Jobs a user has queued (job registry), per queue; users with none are absent.",
+            labels=["queue", "user"],
+        )
+        oldest = GaugeMetricFamily(
+            "aibox_user_oldest_queued_seconds",
+            "How long a user's longest-waiting queued job has waited, per queue.",
+            labels=["queue", "user"],
+        )
+        for user in user_stats(self.registry, QUEUES):
+            queued.add_metric([user.queue, user.user_id], user.queued)
+            oldest.add_metric([user.queue, user.user_id], user.oldest_wait_s)
+        yield queued
+        yield oldest
         durations = HistogramMetricFamily(
             "aibox_task_duration_seconds",
             "Task run time, from task_prerun to task_postrun, over every worker.",

@@ -44,6 +44,24 @@ class QueuesStats(BaseModel):
     queues: dict[str, QueueStatsPublic]
 
 
+class UserQueuedPublic(BaseModel):
+    """One user's queued jobs on one queue."""
+
+    user_id: str
+    queue: str
+    queued: int
+    oldest_queued_at: float = Field(description="when the longest-waiting one was queued (epoch s)")
+    oldest_wait_s: float = Field(description="how long the longest-waiting one has been queued")
+
+
+class UsersQueued(BaseModel):
+    """Every user with queued jobs, per queue; the longest-waiting first."""
+
+    users: list[UserQueuedPublic]
+    count: int
+    limit: int = Field(description="most jobs one user may have queued (0: no limit)")
+
+
 class JobSummary(BaseModel):
     """A job in a queue listing."""
 

@@ -2,7 +2,8 @@
 
 The numbers come from the same functions as the monitoring API (``GET /api/v1/queues/stats``,
 ``GET /api/v1/workers``): queued from the broker lists, the other states from the job registry,
-workers from ``celery inspect active_queues`` (+ ``active``, ``stats``).
+workers from ``celery inspect active_queues`` (+ ``active``, ``stats``); with ``--users``, each
+user's queued jobs from ``GET /api/v1/queues/users``'s function.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from aibox.celery_app import app as celery_app
 from aibox.errors import AiboxError
 from aibox.monitoring.broker import open_broker
 from aibox.monitoring.listing import QueueStats, check_queue, queue_stats
+from aibox.monitoring.users import UserQueueStats, user_stats
 from aibox.monitoring.workers import WorkerInfo, list_workers
 from aibox.queues import QUEUES
 from aibox.services import job_registry
@@ -61,10 +63,31 @@ def _workers_table(workers: list[WorkerInfo]) -> Table:
     return table
 
 
+def _users_table(users: list[UserQueueStats]) -> Table:
+    table = Table("user", "queue", "queued", "oldest waits", title="queued per user")
+    table.title_justify = "left"
+    for entry in users:
+        table.add_row(entry.user_id, entry.queue, str(entry.queued), _age(entry.oldest_wait_s))
+    if not users:
+        table.add_row("[dim]nobody has jobs queued[/]", "", "", "")
+    return table
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def info(
     queue: Annotated[str | None, typer.Argument(help="one queue; all of them if absent")] = None,
     timeout: Annotated[float, typer.Option(help="seconds to wait for worker replies")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json", help="print the numbers as JSON")] = False,
+    users: Annotated[
+        bool, typer.Option("--users", help="also each user's queued jobs and oldest wait")
+    ] = False,
 ) -> None:
     """Jobs per queue and state, and the workers consuming each queue (like ``rq info``)."""
     try:
@@ -74,15 +97,20 @@ def info(
         raise typer.Exit(1) from exc
     with open_broker(celery_app) as broker:
         stats = queue_stats(broker, job_registry(), names)
+    per_user = user_stats(job_registry(), names) if users else []
     workers = list_workers(celery_app, timeout)
     if as_json:
-        data = {
+        data: dict[str, object] = {
             "queues": {s.queue_name: {**asdict(s), "total": s.total} for s in stats},
             "workers": {w.name: {"state": w.state, "queues": w.queues} for w in workers},
         }
+        if users:
+            data["users"] = [asdict(u) for u in per_user]
         typer.echo(json.dumps(data, indent=2))
         return
     console.print(_queues_table(stats, workers))
+    if users:
+        console.print(_users_table(per_user))
     shown = [w for w in workers if set(w.queues) & set(names)]
     if shown:
         console.print(_workers_table(shown))

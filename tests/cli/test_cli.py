@@ -149,9 +149,13 @@ def test_info_agrees_with_redis_the_api_and_inspect(
         for i in range(3):
             path = write(tmp_path, f"q{i}.md", f"# Q{i}\n\nWaiting {i}.\n".encode())
             assert run(runner, "submit", path, *local).exit_code == 0
-        result = run(runner, "info", "--json", "--timeout", "2")
+        result = run(runner, "info", "--json", "--timeout", "2", "--users")
         assert result.exit_code == 0, result.output
         shown = json.loads(result.output)
+        assert [(u["user_id"], u["queue"], u["queued"]) for u in shown["users"]] == [
+            ("local", "file_processing", 3)
+        ]
+        assert 0 <= shown["users"][0]["oldest_wait_s"] < 60
         api_stats = admin_api.get("/api/v1/queues/stats").json()["data"]["queues"]
         for queue in QUEUES:
             numbers = shown["queues"][queue]
@@ -167,10 +171,12 @@ def test_info_agrees_with_redis_the_api_and_inspect(
         for node, queues in inspected.items():
             assert set(shown["workers"][node]["queues"]) == {q["name"] for q in queues}
         assert "file_processing" not in shown["workers"][session_node()]["queues"]
-        table = run(runner, "info", "file_processing")
+        table = run(runner, "info", "file_processing", "--users")
         assert table.exit_code == 0
         assert "file_processing" in table.output
         assert "none" in table.output
+        assert "queued per user" in table.output
+        assert re.search(r"local\s*│\s*file_processing\s*│\s*3\s*│", table.output), table.output
     table = run(runner, "info")
     assert all(queue in table.output for queue in QUEUES)
     assert session_node() in table.output

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from aibox.api.deps import RegistryDep, require_admin
+from aibox.api.deps import RegistryDep, SettingsDep, require_admin
 from aibox.api.schemas import Envelope
 from aibox.api.schemas_monitoring import (
     BulkRetryPublic,
@@ -16,6 +17,8 @@ from aibox.api.schemas_monitoring import (
     QueueList,
     QueuesStats,
     QueueStatsPublic,
+    UserQueuedPublic,
+    UsersQueued,
     job_detail,
     job_summary,
     stats_public,
@@ -24,6 +27,7 @@ from aibox.celery_app import app as celery_app
 from aibox.monitoring.broker import Broker, open_broker
 from aibox.monitoring.jobs import retry_failed
 from aibox.monitoring.listing import check_queue, job_of_queue, list_jobs, queue_stats
+from aibox.monitoring.users import user_stats
 from aibox.queues import QUEUES
 from aibox.store.registry import JobState
 
@@ -52,6 +56,14 @@ def all_stats(broker: BrokerDep, registry: RegistryDep) -> Envelope[QueuesStats]
     """Per queue: queued (broker), started, finished, failed, revoked (registry), total."""
     stats = queue_stats(broker, registry, QUEUES)
     return Envelope(data=QueuesStats(queues={s.queue_name: stats_public(s) for s in stats}))
+
+
+@router.get("/users", response_model=Envelope[UsersQueued])
+def queued_per_user(registry: RegistryDep, settings: SettingsDep) -> Envelope[UsersQueued]:
+    """Per user and queue: queued jobs and how long the oldest has waited (longest first)."""
+    found = [UserQueuedPublic(**asdict(s)) for s in user_stats(registry, QUEUES)]
+    limit = settings.max_queued_jobs_per_user
+    return Envelope(data=UsersQueued(users=found, count=len(found), limit=limit))
 
 
 @router.get("/{name}/stats", response_model=Envelope[QueueStatsPublic])
