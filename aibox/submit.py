@@ -76,7 +76,7 @@ def submit_job(
         raise _conflict(record.file_id, *active)
     token = recorded_by_publisher.set(job_id)
     try:
-        _publish(task, record, job_id, [], kwargs, "back")
+        _publish(task, record, job_id, [], kwargs, "back", recorded=True)
     finally:
         recorded_by_publisher.reset(token)
     return job_id
@@ -109,7 +109,10 @@ def resubmit(job: JobRecord, record: FileRecord, job_id: str) -> None:
     if task is None:
         raise ConflictError(f"job {job.job_id} runs {job.task!r}, which aibox cannot queue")
     kwargs = job.kwargs or task_kwargs(record, force_rechunk=False)
-    _publish(task, record, job_id, job.args, kwargs, "front")
+    # Under its own id the job is queued in the registry again already; a new id is recorded
+    # by the publish hook.
+    recorded = job_id == job.job_id
+    _publish(task, record, job_id, job.args, kwargs, "front", recorded=recorded)
 
 
 def task_kwargs(record: FileRecord, *, force_rechunk: bool) -> dict[str, Any]:
@@ -130,9 +133,12 @@ def _publish(
     args: list[Any],
     kwargs: dict[str, Any],
     place: Place,
+    *,
+    recorded: bool,
 ) -> None:
     """Publish the job: in its user's turn (``place`` in the user's line, or first if the
-    user has nothing else queued on the queue) when fair scheduling is on."""
+    user has nothing else queued on the queue) when fair scheduling is on. ``recorded``: the
+    registry has the job queued already (it counts among the user's queued jobs)."""
     try:
         status_store().queued(record.file_id, job_id, task.stages)
         if (record.status, record.job_id, record.error) != ("queued", job_id, None):
@@ -141,8 +147,8 @@ def _publish(
         if not (get_settings().fair_scheduling and record.user_id):
             task.apply_async(args=args, kwargs=kwargs, task_id=job_id)
             return
-        # The job is in the registry already: it counts among the user's queued jobs.
-        if job_registry().queued_of_user(record.user_id, queue_of(task)) <= 1:
+        others = job_registry().queued_of_user(record.user_id, queue_of(task)) - recorded
+        if others <= 0:
             place = "first"
         with (
             fair_pool(task.app).acquire(block=True) as connection,

@@ -20,7 +20,14 @@ from aibox.fairness import FairQueues, Layout, ring_key, waiting_key
 from aibox.queues import PROCESS_FILE_TASK
 from aibox.services import file_store, job_registry
 from aibox.settings import get_settings
-from tests.monitoring.support import V1, broker_client, upload, wait_until_done
+from tests.monitoring.support import (
+    V1,
+    broker_client,
+    corrupt_pdf,
+    upload,
+    wait_state,
+    wait_until_done,
+)
 from tests.support import HeldWorker, wait_for
 
 #: Not one of aibox's queues: no worker ever consumes it.
@@ -143,6 +150,10 @@ def test_a_users_first_job_runs_before_another_users_backlog_and_users_take_turn
 ) -> None:
     carol, alice, bob = make_client("carol"), make_client("alice"), make_client("bob")
     admin = make_client("root", role="admin")
+    dave = make_client("dave")
+    broken = dave.post(f"{V1}/files", files={"file": ("d.pdf", corrupt_pdf(), "application/pdf")})
+    d1 = broken.json()["data"]["job_id"]
+    assert wait_state(d1, {"failed"}) == "failed"  # it fails before it embeds anything
     [c1] = _upload_many(carol, "c", 1)
     held_worker.wait_running()  # carol's job holds the worker's one pool process
     a = _upload_many(alice, "a", 6)
@@ -156,6 +167,8 @@ def test_a_users_first_job_runs_before_another_users_backlog_and_users_take_turn
     ]
     stats = admin.get(f"{V1}/queues/file_processing/stats").json()["data"]
     assert stats["queued"] == 8  # the queue's own lists and the users' waiting lists
+    retried = admin.post(f"{V1}/jobs/{d1}/retry")  # dave has nothing else queued
+    assert retried.status_code == 200, retried.text
     metrics = admin.get("/metrics").text
     assert 'aibox_user_queued_jobs{queue="file_processing",user="alice"} 6.0' in metrics
     assert 'aibox_user_oldest_queued_seconds{queue="file_processing",user="bob"}' in metrics
@@ -164,13 +177,16 @@ def test_a_users_first_job_runs_before_another_users_backlog_and_users_take_turn
     jobs = [c1, *a, *b]
     registry = job_registry()
     wait_for(lambda: all(registry.get(j).state == "finished" for j in jobs), timeout=120)
-    names = {c1: "c1", **{j: f"a{n + 1}" for n, j in enumerate(a)}}
+    assert wait_state(d1, {"failed"}) == "failed"
+    jobs.append(d1)
+    names = {c1: "c1", d1: "d1", **{j: f"a{n + 1}" for n, j in enumerate(a)}}
     names.update({j: f"b{n + 1}" for n, j in enumerate(b)})
     order = sorted(jobs, key=lambda j: registry.get(j).started_at)
-    # First in, first out would run c1, a1..a6, b1, b2. Here bob's first job (he had nothing
-    # queued) runs as soon as the worker is free after alice's (hers too was a first), then
-    # alice and bob take turns, one job each.
-    assert [names[j] for j in order] == ["c1", "a1", "b1", "a2", "b2", "a3", "a4", "a5", "a6"]
+    # First in, first out would run c1, a1..a6, b1, b2, d1. Here bob's first job (he had
+    # nothing queued) runs as soon as the worker is free after alice's (hers too was a first),
+    # and so does the admin's retry of dave's job; then alice and bob take turns.
+    expected = ["c1", "a1", "b1", "d1", "a2", "b2", "a3", "a4", "a5", "a6"]
+    assert [names[j] for j in order] == expected
 
 
 def test_past_the_limit_uploads_and_regenerations_answer_429(
