@@ -215,6 +215,10 @@ def fair_pool(app: Any) -> Any:
 os.register_at_fork(after_in_child=fair_pool.cache_clear)
 
 
+#: With fair scheduling off, a refill moves every waiting message (left from when it was on).
+_EVERYTHING = 2**31
+
+
 def refill_for(consumer: Any, queues: list[str]) -> None:
     """Refill ``queues`` on the worker's broker connection; a broker error waits for the
     next tick."""
@@ -222,10 +226,12 @@ def refill_for(consumer: Any, queues: list[str]) -> None:
     if task_consumer is None:
         return
     channel = task_consumer.channel
+    settings = get_settings()
+    ready = settings.fair_ready_jobs if settings.fair_scheduling else _EVERYTHING
     try:
         with channel.conn_or_acquire() as client:
             raw = redis.Redis(connection_pool=client.connection_pool)
-            fair = FairQueues(raw, Layout.of(channel), get_settings().fair_ready_jobs)
+            fair = FairQueues(raw, Layout.of(channel), ready)
             for queue in queues:
                 fair.refill(queue)
     except RedisError as exc:
@@ -241,7 +247,8 @@ def consumed_queues(consumer: Any) -> list[str]:
 
 class FairRefill(bootsteps.StartStopStep):  # type: ignore[misc]
     """Consumer bootstep: refill a queue each time the worker takes a message from it, and
-    every queue it consumes every ``lease_interval_s``."""
+    every queue it consumes every ``lease_interval_s``. With fair scheduling off only the
+    latter, which then releases whatever still waits (switching it off strands nothing)."""
 
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
@@ -252,16 +259,15 @@ class FairRefill(bootsteps.StartStopStep):  # type: ignore[misc]
 
     def start(self, parent: Any) -> None:
         """Hook the consumer's message callbacks and the timer."""
-        if not get_settings().fair_scheduling:
-            return
+        if get_settings().fair_scheduling:
 
-        def received(request: Any) -> None:
-            queue = (request.delivery_info or {}).get("routing_key")
-            if queue in QUEUES:
-                refill_for(parent, [queue])
+            def received(request: Any) -> None:
+                queue = (request.delivery_info or {}).get("routing_key")
+                if queue in QUEUES:
+                    refill_for(parent, [queue])
 
-        self.callback = received
-        parent.on_task_message.add(received)
+            self.callback = received
+            parent.on_task_message.add(received)
         interval = get_settings().lease_interval_s
         self.tref = parent.timer.call_repeatedly(
             interval, lambda: refill_for(parent, consumed_queues(parent)), priority=10

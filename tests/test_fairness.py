@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import redis
 
-from aibox import keys
+from aibox import app, keys
 from aibox.errors import QueueLimitError
-from aibox.fairness import FairQueues, Layout, ring_key, waiting_key
+from aibox.fairness import FairQueues, Layout, refill_for, ring_key, waiting_key
 from aibox.queues import PROCESS_FILE_TASK
 from aibox.services import file_store, job_registry
 from aibox.settings import get_settings
@@ -94,6 +95,20 @@ def test_a_refill_fills_the_queue_up_to_ready_jobs(redis_client: Any) -> None:
             assert fair.refill(QUEUE) == 1
             assert json.loads(client.lindex(lane, 0))["headers"]["id"] == expected
         assert fair.refill(QUEUE) == 0  # full again
+
+
+def test_with_fair_scheduling_off_a_workers_refill_releases_everything_still_waiting(
+    fair: FairQueues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for n in range(3):
+        fair.push(QUEUE, "alice", message(f"a{n}"), "back")
+    fair.push(QUEUE, "bob", message("b0"), "back")
+    monkeypatch.setattr(get_settings(), "fair_scheduling", False)
+    with app.connection_for_write() as connection:
+        # What FairRefill's timer calls with the worker's consumer (only its channel is used).
+        consumer = SimpleNamespace(task_consumer=SimpleNamespace(channel=connection.channel()))
+        refill_for(consumer, [QUEUE])
+    assert take_all(fair.client, fair) == ["a0", "a1", "b0", "a2"]
 
 
 def test_the_registry_counts_each_users_queued_jobs_and_refuses_past_the_limit(
