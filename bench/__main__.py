@@ -2,12 +2,13 @@
 
 Scenarios (each on its own private Redis + FalkorDB server with its own workers):
 dispatch, submission, ingestion (with resources and 1 vs 2 worker processes), stages (the
-hashing pipeline's own overhead, profiled), queries (latency) and retrieval (quality on a
-labelled set of real documents). Every comparison alternates with
+hashing pipeline's own overhead, profiled), queries (latency), retrieval (quality on a
+labelled set of real documents) and fairness (one user's one document behind another user's
+2,000: fair scheduling against FIFO). Every comparison alternates with
 aibox over several rounds; medians, min–max and ratios go to ``bench/results/latest.json``,
 and ``BENCHMARKS.md`` with its plots is regenerated from that file.
 
-``python -m bench`` is quick mode (about 20 minutes on 2 cores); ``--full`` uses the issue's full
+``python -m bench`` is quick mode (about 30 minutes on 2 cores); ``--full`` uses the issue's full
 sizes; ``--only dispatch,queries`` reruns some scenarios and keeps the others' last results
 (each scenario records its own time and mode). Other corpora and counts: ``--corpus DIR``
 (repeatable) and ``--documents N`` choose the ingestion documents, ``--set scenario.key=value``
@@ -27,13 +28,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench import dispatch, ingestion, queries, report, retrieval, stages, submission
+from bench import dispatch, fairness, ingestion, queries, report, retrieval, stages, submission
 from bench.common import ROOT
 from bench.corpus import Corpus
 from bench.options import overrides
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
-SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries", "retrieval")
+SCENARIOS = ("dispatch", "submission", "ingestion", "stages", "queries", "retrieval", "fairness")
 
 QUICK: dict[str, Any] = {
     "dispatch": {"n": 5000, "rounds": 3, "variants": False},
@@ -42,6 +43,7 @@ QUICK: dict[str, Any] = {
     "stages": {"rounds": 3},
     "queries": {"sizes": [(10_000, 5_000)], "queries": 300, "rounds": 3},
     "retrieval": {"split": "test", "embedders": ["hashing", "minilm"]},
+    "fairness": {"n": 2000, "rounds": 3},
 }
 FULL: dict[str, Any] = {
     "dispatch": {"n": 5000, "rounds": 5, "variants": True},
@@ -50,6 +52,7 @@ FULL: dict[str, Any] = {
     "stages": {"rounds": 5},
     "queries": {"sizes": [(10_000, 5_000), (100_000, 20_000)], "queries": 1000, "rounds": 5},
     "retrieval": {"split": "test", "embedders": ["hashing", "minilm"]},
+    "fairness": {"n": 2000, "rounds": 3},
 }
 
 
@@ -160,6 +163,8 @@ def main() -> int:
                 out = stages.run(mode, cfg["rounds"], corpus)
             elif name == "queries":
                 out = queries.run(cfg["sizes"], cfg["queries"], cfg["rounds"])
+            elif name == "fairness":
+                out = fairness.run(cfg["n"], cfg["rounds"])
             else:
                 embedders = [e for e in cfg["embedders"] if e != "minilm" or not args.no_minilm]
                 out = retrieval.run(cfg["split"], embedders)

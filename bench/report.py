@@ -105,6 +105,8 @@ def write(results: dict[str, Any]) -> None:
         _queries(add, sc["queries"])
     if "retrieval" in sc:
         report_retrieval.section(add, sc["retrieval"])
+    if "fairness" in sc:
+        _fairness(add, sc["fairness"])
     if NOTES.exists():
         add("## Findings, profiles and what was done")
         add("")
@@ -134,7 +136,8 @@ def _machine(add: Any, results: dict[str, Any]) -> None:
         )
     add("")
     add("Reproduce: `make bench` (quick mode: N=5000 dispatch tasks, 10k chunks, 5k entities;")
-    add("about 20 minutes on these 2 shared cores, most of it RQ's forking worker and MiniLM) or")
+    add("about 30 minutes on these 2 shared cores, most of it RQ's forking worker, MiniLM and")
+    add("the fairness scenario's twelve runs of 2,000 documents) or")
     add("`make bench BENCH_ARGS=--full` (N=5000 tasks, 100k chunks — loading them alone takes")
     add("~5 minutes — 20k entities, 172 documents, MiniLM on all of them: most of an hour).")
     add("`BENCH_ARGS=--dispatch-variants` adds the dispatch diagnostics to quick mode;")
@@ -253,6 +256,7 @@ def _targets(add: Any, sc: dict[str, Any]) -> None:
             )
         )
     rows += report_retrieval.targets(sc)
+    rows += _fairness_targets(sc.get("fairness"))
     add("## Targets")
     add("")
     add("| target | measured: median (min–max) | verdict |")
@@ -514,3 +518,140 @@ def _queries(add: Any, q: dict[str, Any]) -> None:
     path = _plot_bars("queries", "Queries: p99 latency", "p99 ms", bars)
     add(f"![queries]({path})")
     add("")
+
+
+_FAIR_BARS = {
+    "fifo": "FIFO (fair scheduling off)",
+    "priority": "priority by queued count (diagnostic)",
+    "fair": "aibox fair scheduling",
+}
+
+
+def _fairness_targets(f: dict[str, Any] | None) -> list[tuple[str, str, bool | str | None]]:
+    if not f:
+        return [("Fairness: B within 2× one job; A ≥ 0.95× FIFO", "not run", None)]
+    fair = f["variants"]["fair"]
+    return [
+        (
+            f"Fairness: B's one document completes within 2× one job's time while A's "
+            f"{f['n']:,} are queued",
+            f"{_s(fair['b_ratio'], 2)}×; {_s(fair['a_queued_when_b_done'])} of A's jobs "
+            "not yet started when B's ended",
+            f["checks"]["b_within_2x_one_job"],
+        ),
+        (
+            "Fairness: A's throughput ≥ 0.95× FIFO's",
+            f"{_s(f['ratios']['fair/fifo'], 3)}×",
+            f["checks"]["a_at_least_095x_fifo"],
+        ),
+    ]
+
+
+def _fairness(add: Any, f: dict[str, Any]) -> None:
+    add("## 6. Fairness between users")
+    add("")
+    size = f["bytes_per_document"]
+    add(
+        f"User A uploads {f['n']:,} small documents through the real API (4 concurrent "
+        "clients, one file per request);"
+    )
+    add("as soon as all are accepted, user B uploads one. The documents are the machine's")
+    add(
+        f"licence and copyright texts cut at paragraphs, each distinct: {_f(size['min'])}–"
+        f"{_f(size['max'])} bytes, median {_f(size['median'])}."
+    )
+    add(
+        f"One real `celery -A aibox worker -Q file_processing -c {f['worker_processes']}`; "
+        "API and worker restarted for each variant"
+    )
+    add(
+        f"with its settings, variants alternating, {f['rounds']} rounds, fresh accounts each "
+        "time. *One job* is measured in"
+    )
+    add(
+        f"each variant just before its run, on the idle stack: {f['reference_documents']} "
+        "single uploads, each waited for"
+    )
+    add("(median upload → completed; its run time, `ended_at − started_at`, in brackets).")
+    add("B's time runs from just before its upload to its job's `ended_at` in the job registry;")
+    add(f"A's throughput is {f['n']:,} documents over first upload → A's last `ended_at`.")
+    add("")
+    add(
+        "| variant | B: upload → completed s | ÷ one job (÷ one job's run) | one job s (run s) | "
+        "A's jobs not started at B's upload → at B's end | A docs/s | A ÷ FIFO | A ÷ A alone |"
+    )
+    add("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    variants = f["variants"]
+    bars = []
+    for key, label in f["labels"].items():
+        v = variants[key]
+        to_fifo = _paired(v["a_throughput"], variants["fifo"]["a_throughput"])
+        to_alone = _paired(v["a_throughput"], variants["fair-alone"]["a_throughput"])
+        b = "b_latency_s" in v
+        b_cells = (
+            f"{_s(v['b_latency_s'], 3)} | {_s(v['b_ratio'], 1)}× "
+            f"({_f(v['b_ratio_to_run']['median'], 1)}×)"
+            if b
+            else "— | —"
+        )
+        queued = (
+            f"{_f(v['a_queued_at_b_submit']['median'])} → {_s(v['a_queued_when_b_done'])}"
+            if b
+            else "—"
+        )
+        add(
+            f"| {label} | {b_cells} | {_s(v['one_job_s'], 3)} ({_f(v['run_s']['median'], 3)}) | "
+            f"{queued} | {_s(v['a_throughput'], 1)} | {_s(to_fifo, 3)}× | {_s(to_alone, 3)}× |"
+        )
+        if b:
+            bars.append((_FAIR_BARS.get(key, key), v["b_latency_s"]))
+        if v["failed"]["max"]:
+            add(f"| ⚠ {_f(v['failed']['max'])} job(s) failed in {key} | | | | | | | |")
+    add("")
+    fair = variants["fair"]
+    add(
+        f"- B within 2× one job while A's backlog is queued: "
+        f"{_verdict(f['checks']['b_within_2x_one_job'])} — {_s(fair['b_ratio'], 2)}× "
+        f"with {_s(fair['a_queued_when_b_done'])} of A's jobs not yet started when B's ended."
+    )
+    add(
+        f"- A's throughput ≥ 0.95× FIFO's: {_verdict(f['checks']['a_at_least_095x_fifo'])} — "
+        f"{_s(f['ratios']['fair/fifo'], 3)}× (round by round); against A alone under fair "
+        f"scheduling {_s(f['ratios']['fair/fair-alone'], 3)}×."
+    )
+    for key in ("fifo", "priority", "fair"):
+        v = variants[key]
+        add(
+            f"- What B waited for, {key}: {_s(v['b_wait_s'], 3, ' s')} from just before its "
+            f"upload to its job's start, of which the upload's answer took "
+            f"{_f(v['b_upload_s']['median'], 3)} s; A's jobs running at its upload: "
+            f"{_f(v['a_running_at_b_submit']['median'])} (median), started before it: "
+            f"{_s(v['a_started_before_b'])}; then it ran {_s(v['b_run_s'], 3, ' s')}."
+        )
+    add("")
+    add("The priority rows are a diagnostic, a candidate that is not in aibox: fair scheduling")
+    add("off and each job published with kombu priority `min(user's queued jobs on the queue")
+    add("before it, 9)` (Redis transport: one list per step 0, 3, 6, 9, lowest first). With one")
+    add("document B skips A's backlog either way. The *batch* rows show where they part: B")
+    add("uploads a batch in one request, a second, smaller backlog. A priority is fixed when the")
+    add("job is published, and B's later jobs reach the last step, behind all of A's; the ring")
+    add("serves A and B in turn.")
+    burst = {k: variants[k] for k in ("priority-burst", "fair-burst") if k in variants}
+    for key, v in burst.items():
+        add(
+            f"- {f['labels'][key]} ({_f(v['b_documents']['median'])} documents): B's first "
+            f"done after {_s(v['b_first_latency_s'], 3, ' s')}, its last after "
+            f"{_s(v['b_latency_s'], 3, ' s')}; A's jobs started after B's upload and before "
+            f"its first: {_s(v['a_started_before_b'])}."
+        )
+    add("")
+    if bars:
+        path = _plot_bars(
+            "fairness",
+            f"B's one document behind A's {f['n']:,}",
+            "B: upload → completed, s",
+            bars,
+            log=True,
+        )
+        add(f"![fairness]({path})")
+        add("")
