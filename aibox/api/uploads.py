@@ -258,15 +258,7 @@ def commit_all(
 def _commit(item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy) -> UploadedFile:
     staged, tracker = item.staged, item.tracker
     if item.error is not None or staged is None or tracker is None or item.file_type is None:
-        # No file_id: nothing was stored. Its upload record (when bytes were being stored)
-        # says how far it got.
-        return UploadedFile(
-            index=item.index,
-            filename=item.filename,
-            status="rejected",
-            upload_id=item.upload_id,
-            error=item.error,
-        )
+        return _rejected(item)
     job_id: str | None = str(uuid.uuid4())
     stored = files.commit(
         staged,
@@ -292,13 +284,7 @@ def _commit(item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy) -
             deletion.delete_file(record)
             tracker.failed(str(exc))
             item.error = UploadRejection(status=exc.status, code=exc.code, message=str(exc))
-            return UploadedFile(
-                index=item.index,
-                filename=item.filename,
-                status="rejected",
-                upload_id=item.upload_id,
-                error=item.error,
-            )
+            return _rejected(item)
         tracker.completed(
             f"stored and queued for processing as job {job_id}", stored_as=record.file_id
         )
@@ -312,4 +298,16 @@ def _commit(item: ReceivedFile, files: FileStore, duplicates: DuplicatePolicy) -
         reused=stored.reused,
         duplicate_of=record.file_id if stored.reused else None,
         **record.model_dump(include=_RECORD_FIELDS),
+    )
+
+
+def _rejected(item: ReceivedFile) -> UploadedFile:
+    """A refused file's answer. No file_id: nothing was stored; its upload record (when
+    bytes were being stored) says how far it got."""
+    return UploadedFile(
+        index=item.index,
+        filename=item.filename,
+        status="rejected",
+        upload_id=item.upload_id,
+        error=item.error,
     )
