@@ -96,18 +96,10 @@ return refill()
 _REFILL_ONLY = _REFILL + "return refill()\n"
 
 
-def ring_key(queue: str) -> str:
-    """List: the users with messages waiting for ``queue``, the next one to serve first."""
-    return keys.fair_ring(queue)
-
-
-def waiting_key(queue: str, user_id: str) -> str:
-    """List: one user's messages waiting for ``queue`` (oldest at the right end)."""
-    return keys.fair_waiting(queue, user_id)
-
-
-def _waiting_prefix(queue: str) -> str:
-    return keys.fair_waiting(queue, "")
+def waiting_users(client: redis.Redis, queue: str) -> list[str]:
+    """The users with messages waiting for ``queue``, the next one to serve first."""
+    ring: list[bytes | str] = client.lrange(keys.fair_ring(queue), 0, -1)
+    return [u.decode() if isinstance(u, bytes) else u for u in ring]
 
 
 @dataclass(frozen=True)
@@ -139,26 +131,31 @@ class FairQueues:
         self._push = client.register_script(_PUSH)
         self._refill = client.register_script(_REFILL_ONLY)
 
+    @staticmethod
+    @functools.lru_cache(maxsize=16)
+    def on(pool: redis.ConnectionPool, layout: Layout, ready_jobs: int) -> FairQueues:
+        """The instance for a connection pool (a kombu channel's): built once, not on every
+        message a worker receives or a publisher sends."""
+        return FairQueues(redis.Redis(connection_pool=pool), layout, ready_jobs)
+
     def push(self, queue: str, user_id: str, message: str, place: Place) -> int:
         """Hold ``message`` for ``user_id``'s turn on ``queue`` (or queue it first); refill.
 
         Returns how many waiting messages the refill moved onto the queue.
         """
-        keys = [*self.layout.lanes(queue), ring_key(queue)]
-        args: list[str | int] = [_waiting_prefix(queue), self.ready_jobs, user_id, message, place]
-        return int(cast(int, self._push(keys=keys, args=args)))
+        args: list[str | int] = [*self._args(queue), user_id, message, place]
+        return int(cast(int, self._push(keys=self._keys(queue), args=args)))
 
     def refill(self, queue: str) -> int:
         """Move waiting messages onto ``queue``, one per user in turn, until it holds
         ``ready_jobs``; returns how many moved."""
-        keys = [*self.layout.lanes(queue), ring_key(queue)]
-        args: list[str | int] = [_waiting_prefix(queue), self.ready_jobs]
-        return int(cast(int, self._refill(keys=keys, args=args)))
+        return int(cast(int, self._refill(keys=self._keys(queue), args=self._args(queue))))
 
-    def users(self, queue: str) -> list[str]:
-        """The users with messages waiting for ``queue``, the next one to serve first."""
-        ring: list[bytes | str] = self.client.lrange(ring_key(queue), 0, -1)
-        return [u.decode() if isinstance(u, bytes) else u for u in ring]
+    def _keys(self, queue: str) -> list[str]:
+        return [*self.layout.lanes(queue), keys.fair_ring(queue)]
+
+    def _args(self, queue: str) -> list[str | int]:
+        return [keys.fair_waiting(queue, ""), self.ready_jobs]
 
 
 @dataclass(frozen=True)
@@ -193,8 +190,7 @@ class FairChannel(kombu_redis.Channel):
             super()._put(queue, message, **kwargs)  # type: ignore[no-untyped-call]
             return
         with self.conn_or_acquire() as client:
-            raw = redis.Redis(connection_pool=client.connection_pool)
-            fair = FairQueues(raw, Layout.of(self), get_settings().fair_ready_jobs)
+            fair = FairQueues.on(client.connection_pool, Layout.of(self), _ready_jobs())
             fair.push(queue, who.user_id, dumps(message), who.place)  # type: ignore[no-untyped-call]
 
 
@@ -219,6 +215,11 @@ os.register_at_fork(after_in_child=fair_pool.cache_clear)
 _EVERYTHING = 2**31
 
 
+def _ready_jobs() -> int:
+    settings = get_settings()
+    return settings.fair_ready_jobs if settings.fair_scheduling else _EVERYTHING
+
+
 def refill_for(consumer: Any, queues: list[str]) -> None:
     """Refill ``queues`` on the worker's broker connection; a broker error waits for the
     next tick."""
@@ -226,12 +227,9 @@ def refill_for(consumer: Any, queues: list[str]) -> None:
     if task_consumer is None:
         return
     channel = task_consumer.channel
-    settings = get_settings()
-    ready = settings.fair_ready_jobs if settings.fair_scheduling else _EVERYTHING
     try:
         with channel.conn_or_acquire() as client:
-            raw = redis.Redis(connection_pool=client.connection_pool)
-            fair = FairQueues(raw, Layout.of(channel), ready)
+            fair = FairQueues.on(client.connection_pool, Layout.of(channel), _ready_jobs())
             for queue in queues:
                 fair.refill(queue)
     except RedisError as exc:

@@ -17,7 +17,7 @@ import redis
 
 from aibox import app, keys
 from aibox.errors import QueueLimitError
-from aibox.fairness import FairQueues, Layout, refill_for, ring_key, waiting_key
+from aibox.fairness import FairQueues, Layout, refill_for
 from aibox.queues import PROCESS_FILE_TASK
 from aibox.services import file_store, job_registry
 from aibox.settings import get_settings
@@ -63,18 +63,18 @@ def test_users_are_served_in_turn_and_a_user_with_nothing_queued_goes_first(
         fair.push(QUEUE, "alice", message(f"a{n}"), "back")
     # The queue holds one ready message; alice's others wait for her turn.
     assert sum(client.llen(lane) for lane in fair.layout.lanes(QUEUE)) == 1
-    assert client.llen(waiting_key(QUEUE, "alice")) == 4
+    assert client.llen(keys.fair_waiting(QUEUE, "alice")) == 4
     fair.push(QUEUE, "bob", message("b1"), "first")  # bob had nothing queued: runs next
     fair.push(QUEUE, "bob", message("b2"), "back")
     fair.push(QUEUE, "carol", message("c1"), "first")
     fair.push(QUEUE, "carol", message("c2"), "back")
     fair.push(QUEUE, "alice", message("a0"), "front")  # a re-submission: first of hers
-    assert client.lrange(ring_key(QUEUE), 0, -1) == [b"alice", b"bob", b"carol"]
+    assert client.lrange(keys.fair_ring(QUEUE), 0, -1) == [b"alice", b"bob", b"carol"]
 
     order = take_all(client, fair)
 
     assert order == ["a1", "b1", "c1", "a0", "b2", "c2", "a2", "a3", "a4", "a5"]
-    assert not client.exists(ring_key(QUEUE), *(waiting_key(QUEUE, u) for u in "abc"))
+    assert not client.exists(keys.fair_ring(QUEUE), *(keys.fair_waiting(QUEUE, u) for u in "abc"))
 
 
 def test_a_refill_fills_the_queue_up_to_ready_jobs(redis_client: Any) -> None:

@@ -19,7 +19,7 @@ import base64
 import binascii
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -27,7 +27,8 @@ from typing import Any, cast
 import redis
 from celery import Celery
 
-from aibox.fairness import ring_key, waiting_key
+from aibox import keys
+from aibox.fairness import Layout, waiting_users
 
 logger = logging.getLogger(__name__)
 
@@ -57,33 +58,27 @@ class Position:
 class Broker:
     """Reads (and removes single) messages from the queues' priority lists."""
 
-    def __init__(
-        self, client: redis.Redis, *, sep: str, priority_steps: Sequence[int], prefix: str = ""
-    ) -> None:
+    def __init__(self, client: redis.Redis, layout: Layout) -> None:
         self.client = client
-        self.sep = sep
-        self.priority_steps = tuple(priority_steps)
-        self.prefix = prefix
+        self.layout = layout
 
     def lists(self, queue: str) -> list[str]:
         """The keys of a queue's lists: its priority lists, highest priority (consumed first)
         first, then the lists of messages waiting for their user's turn (aibox/fairness.py),
         users in the order of their ids (a stable order for paging; the ring serves them in
         turn)."""
-        names = [queue if step == 0 else f"{queue}{self.sep}{step}" for step in self.priority_steps]
-        ring: list[bytes | str] = self.client.lrange(ring_key(queue), 0, -1)
-        users = sorted(u.decode() if isinstance(u, bytes) else u for u in ring)
-        return [self.prefix + name for name in names] + [waiting_key(queue, u) for u in users]
+        users = sorted(waiting_users(self.client, queue))
+        return self.layout.lanes(queue) + [keys.fair_waiting(queue, u) for u in users]
 
     def lengths(self, queues: Iterable[str]) -> dict[str, int]:
         """How many messages each queue holds, summed over its lists."""
-        keys_of = {queue: self.lists(queue) for queue in queues}
+        lists_of = {queue: self.lists(queue) for queue in queues}
         pipe = self.client.pipeline(transaction=False)
-        for keys in keys_of.values():
-            for key in keys:
-                pipe.llen(key)
+        for names in lists_of.values():
+            for name in names:
+                pipe.llen(name)
         sizes = iter(cast(list[int], pipe.execute()))
-        return {queue: sum(next(sizes) for _ in keys) for queue, keys in keys_of.items()}
+        return {queue: sum(next(sizes) for _ in names) for queue, names in lists_of.items()}
 
     def page(
         self, queue: str, limit: int, start: Position | None = None
@@ -150,12 +145,7 @@ def open_broker(app: Celery) -> Iterator[Broker]:
     with app.pool.acquire(block=True) as connection:
         channel = connection.default_channel
         client = redis.Redis(connection_pool=channel.client.connection_pool)
-        yield Broker(
-            client,
-            sep=channel.sep,
-            priority_steps=channel.priority_steps,
-            prefix=channel.global_keyprefix,
-        )
+        yield Broker(client, Layout.of(channel))
 
 
 def parse_message(raw: bytes | str) -> QueuedMessage | None:

@@ -6,10 +6,9 @@ never existed reads as not found, and listings per queue and state (what RQ's re
 need no ``KEYS`` scan: each state is a sorted set scored by the time the job entered it.
 
 It is written from Celery signals (``aibox/signals.py``), in the publishing process and in the
-worker. Each transition is one Lua script (one round trip, atomic), so a job is always in
-exactly one state set; these writes run for every job, in the worker's hot path, so they are
-kept to a single ``EVALSHA``. The task's arguments are kept (as JSON) so that an operator can
-queue a failed job again.
+worker. Each transition is one Lua script (``aibox/store/transitions.py``: one round trip,
+atomic), so a job is always in exactly one state set. The task's arguments are kept (as JSON)
+so that an operator can queue a failed job again.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import time
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import redis
 from pydantic import BaseModel, Field, field_validator
@@ -27,99 +26,29 @@ from pydantic import BaseModel, Field, field_validator
 from aibox import keys
 from aibox.errors import QueueLimitError
 from aibox.queues import QUEUES
+from aibox.store.transitions import (
+    CLAIM,
+    END,
+    JOB_STATES,
+    PUBLISH,
+    RETRYING,
+    START,
+    JobState,
+    transition,
+)
 
-JobState = Literal["queued", "started", "finished", "failed", "revoked"]
-JOB_STATES: tuple[JobState, ...] = ("queued", "started", "finished", "failed", "revoked")
-TERMINAL_STATES: frozenset[str] = frozenset({"finished", "failed", "revoked"})
+__all__ = [
+    "JOB_STATES",
+    "JobRecord",
+    "JobRegistry",
+    "JobState",
+    "UserQueued",
+    "recorded_by_publisher",
+]
 
 #: The id of the job being published by a caller that recorded it already
 #: (:meth:`JobRegistry.claim`): the publish hook in ``aibox.signals`` leaves that job alone.
 recorded_by_publisher: ContextVar[str | None] = ContextVar("aibox_recorded_job", default=None)
-
-# The transitions, one Lua script each (one round trip, atomic). Every script takes the same
-# KEYS — the job's hash, the new state's set, the other states' sets, and for a publish or a
-# claim the file's job set last — and ARGV — job id, now, retention (s), "1" to trim the new
-# state's set of entries older than the retention, the queue's queued set (the users' queued
-# sets are named after it, see keys.user_queued), the per-user limit of queued jobs (claims
-# only; 0: none), the queued sets of every queue separated by spaces (for that limit), then
-# the hash's field/value pairs. The scripts differ only in the check before the common move
-# (_MOVE). The move also keeps each user's queued set of the queue (and the queue's set of
-# users with queued jobs) in step with the job's state.
-_FILE_KEY = 2 + len(JOB_STATES)  # KEYS index of the file's job set
-_FIELDS = 8  # ARGV index of the first field
-_HEAD = "local job, id, now, keep = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])\n"
-_MOVE = f"""
-local queued, before = ARGV[5], redis.call('HMGET', job, 'state', 'user_id')
-redis.call('HSET', job, unpack(ARGV, {_FIELDS}))
-redis.call('EXPIRE', job, keep)
-for i = 3, {_FILE_KEY - 1} do redis.call('ZREM', KEYS[i], id) end
-redis.call('ZADD', KEYS[2], now, id)
-if ARGV[4] == '1' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', tonumber(now) - keep) end
-if before[1] == 'queued' and before[2] and before[2] ~= '' then
-    local mine = queued .. ':user:' .. before[2]
-    redis.call('ZREM', mine, id)
-    if redis.call('EXISTS', mine) == 0 then redis.call('SREM', queued .. ':users', before[2]) end
-end
-local after = redis.call('HMGET', job, 'state', 'user_id')
-if after[1] == 'queued' and after[2] and after[2] ~= '' then
-    redis.call('ZADD', queued .. ':user:' .. after[2], now, id)
-    redis.call('SADD', queued .. ':users', after[2])
-end
-"""
-_INTO_FILE_SET = f"""
-if KEYS[{_FILE_KEY}] then
-    redis.call('SADD', KEYS[{_FILE_KEY}], id)
-    redis.call('EXPIRE', KEYS[{_FILE_KEY}], keep)
-end
-"""
-# A publish: the record is created (created_at set once) or refreshed (a retry republished).
-_PUBLISH = (
-    _HEAD + "redis.call('HSETNX', job, 'created_at', now)" + _MOVE + _INTO_FILE_SET + "return 1"
-)
-# A claim: a publish, unless one of the file's jobs is queued or started: then nothing is
-# written and {id, state} of the latest such job comes back. It reads the file's other job
-# hashes by name, beside KEYS: aibox runs against one server, not a cluster, and the check
-# and the write must be one atomic step.
-_CLAIM = (
-    _HEAD
-    + f"""
-local prefix, active, active_state, active_at = string.sub(job, 1, #job - #id), nil, nil, 0
-for _, other in ipairs(redis.call('SMEMBERS', KEYS[{_FILE_KEY}])) do
-    local found = redis.call('HMGET', prefix .. other, 'state', 'created_at')
-    local at = tonumber(found[2]) or 0
-    if (found[1] == 'queued' or found[1] == 'started') and (not active or at >= active_at) then
-        active, active_state, active_at = other, found[1], at
-    end
-end
-if active then return {{active, active_state}} end
-local limit, user = tonumber(ARGV[6]), ''
-for i = {_FIELDS}, #ARGV, 2 do if ARGV[i] == 'user_id' then user = ARGV[i + 1] end end
-if limit > 0 and user ~= '' then
-    local count = 0
-    for set in string.gmatch(ARGV[7], '%S+') do
-        count = count + redis.call('ZCARD', set .. ':user:' .. user)
-    end
-    if count >= limit then return {{'', 'limit', count}} end
-end
-redis.call('HSETNX', job, 'created_at', now)"""
-    + _MOVE
-    + _INTO_FILE_SET
-    + "return 1"
-)
-# A start: recorded even for a job the registry missed (its publish hook did not run).
-_START = _HEAD + _MOVE + "return 1"
-# An outcome (finished, failed, revoked): only for a job the registry knows, else 0 — an
-# outcome alone (the record expired, or its file was deleted meanwhile) would leave a record
-# without its task.
-_END = _HEAD + "if redis.call('EXISTS', job) == 0 then return 0 end" + _MOVE + "return 1"
-
-# KEYS: the job's hash; ARGV: the error. Counts a retry of a job the registry knows.
-_RETRYING = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HINCRBY', KEYS[1], 'retries', 1)
-redis.call('HSET', KEYS[1], 'error', ARGV[1])
-return 1
-"""
 
 
 @dataclass(frozen=True)
@@ -167,11 +96,11 @@ class JobRegistry:
     def __init__(self, client: redis.Redis, retention_s: int) -> None:
         self.client = client
         self.retention_s = retention_s
-        self._publish_script = client.register_script(_PUBLISH)
-        self._claim_script = client.register_script(_CLAIM)
-        self._start_script = client.register_script(_START)
-        self._end_script = client.register_script(_END)
-        self._retrying_script = client.register_script(_RETRYING)
+        self._publish_script = client.register_script(PUBLISH)
+        self._claim_script = client.register_script(CLAIM)
+        self._start_script = client.register_script(START)
+        self._end_script = client.register_script(END)
+        self._retrying_script = client.register_script(RETRYING)
 
     def published(
         self,
@@ -186,7 +115,9 @@ class JobRegistry:
     ) -> None:
         """Record a job as queued (first submission or a retry's republish)."""
         fields = _queued_fields(task, file_id, user_id, args, kwargs)
-        script_keys, script_args = self._move(job_id, queue, "queued", fields, file_id=file_id)
+        script_keys, script_args = transition(
+            job_id, queue, "queued", fields, self.retention_s, file_id=file_id
+        )
         self._publish_script(keys=script_keys, args=script_args)
 
     def claim(
@@ -213,8 +144,8 @@ class JobRegistry:
         ``retry_after_s``), and nothing was written.
         """
         fields = _queued_fields(task, file_id, user_id, args, kwargs)
-        script_keys, script_args = self._move(
-            job_id, queue, "queued", fields, file_id=file_id, limit=limit
+        script_keys, script_args = transition(
+            job_id, queue, "queued", fields, self.retention_s, file_id=file_id, limit=limit
         )
         found = self._claim_script(keys=script_keys, args=script_args)
         if found == 1:
@@ -227,7 +158,9 @@ class JobRegistry:
         """Record that a worker began executing the job."""
         now = time.time()
         fields = {"task": task, "started_at": now, "worker": worker, "ended_at": None}
-        script_keys, script_args = self._move(job_id, queue, "started", fields, now=now)
+        script_keys, script_args = transition(
+            job_id, queue, "started", fields, self.retention_s, now=now
+        )
         self._start_script(keys=script_keys, args=script_args)
 
     def finished(self, job_id: str, *, queue: str) -> None:
@@ -416,40 +349,8 @@ class JobRegistry:
     ) -> bool:
         """Move a known job to ``state``; False if the registry does not know it (one EVALSHA,
         or queued on ``client`` if that is a pipeline, whose result is then not known yet)."""
-        script_keys, script_args = self._move(job_id, queue, state, fields)
+        script_keys, script_args = transition(job_id, queue, state, fields, self.retention_s)
         return bool(self._end_script(keys=script_keys, args=script_args, client=client))
-
-    def _move(
-        self,
-        job_id: str,
-        queue: str,
-        state: JobState,
-        fields: dict[str, Any],
-        *,
-        now: float | None = None,
-        file_id: str | None = None,
-        limit: int = 0,
-    ) -> tuple[list[str], list[str | float | int]]:
-        """The KEYS and ARGV every transition script takes (see _MOVE)."""
-        now = time.time() if now is None else now
-        values = {k: "" if v is None else str(v) for k, v in fields.items()}
-        values.update(queue=queue, state=state)
-        script_keys = [keys.job(job_id), keys.jobs_by_state(queue, state)]
-        script_keys += [keys.jobs_by_state(queue, s) for s in JOB_STATES if s != state]
-        if file_id:
-            script_keys.append(keys.file_jobs(file_id))
-        args: list[str | float | int] = [
-            job_id,
-            repr(now),
-            self.retention_s,
-            "1" if state in TERMINAL_STATES else "0",
-            keys.jobs_by_state(queue, "queued"),
-            limit,
-            " ".join(keys.jobs_by_state(q, "queued") for q in QUEUES),
-        ]
-        for field, value in values.items():
-            args += [field, value]
-        return script_keys, args
 
 
 def _queued_fields(
