@@ -18,7 +18,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.support import ROOT, free_port, pings, wait_for
+from tests.support import ROOT, free_port, pings, run_aibox, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -136,14 +136,7 @@ def _status(url: str, auth: dict[str, str]) -> str:
 
 
 def test_up_refuses_a_server_without_falkordb(tmp_path: Path, plain_redis: int) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "aibox.cli", "up"],
-        cwd=ROOT,
-        env=_env(tmp_path, plain_redis),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_aibox("up", env=_env(tmp_path, plain_redis))
     assert result.returncode == 1
     assert "lacks the FalkorDB module" in result.stdout
     assert "run `aibox server`" in result.stdout  # and says what to run instead

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aibox.settings import LEGACY_REDIS_VARIABLES, Settings, get_settings, redacted
-from tests.support import ROOT, free_port, pings
+from tests.support import ROOT, free_port, pings, run_aibox
 
 
 @pytest.fixture
@@ -106,14 +106,7 @@ def test_up_never_starts_a_local_server_for_an_unreachable_configured_one(
         AIBOX_VAR_DIR=str(tmp_path / "var"),
         AIBOX_ENVIRONMENT="development",
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "aibox.cli", "up"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_aibox("up", env=env)
     assert result.returncode == 1
     assert f"Redis at redis://127.0.0.2:{port}/0 is unreachable and not local" in result.stdout
     assert not (tmp_path / "var" / "redis").exists()

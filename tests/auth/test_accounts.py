@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from aibox.auth.tokens import signing_secret
 from aibox.auth.users import UserStore
 from aibox.errors import ConfigurationError, ConflictError, InvalidAccountError
 from aibox.settings import Settings
-from tests.support import ROOT
+from tests.support import run_aibox
 
 
 def test_passwords_are_stored_as_argon2id_and_checked(redis_client: redis.Redis) -> None:
@@ -76,15 +75,7 @@ def test_development_generates_one_private_secret_and_keeps_it(tmp_path: Path) -
 
 def test_users_cli_add_list_passwd_remove(redis_client: redis.Redis) -> None:
     def aibox(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "aibox.cli", "users", *args],
-            cwd=ROOT,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "COLUMNS": "120"},
-        )
+        return run_aibox("users", *args, stdin=stdin, env={**os.environ, "COLUMNS": "120"})
 
     added = aibox("add", "frank", "--role", "admin", "--password-stdin", stdin="frank-secret-1\n")
     assert added.returncode == 0, added.stderr

@@ -15,7 +15,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from tests.support import ROOT, free_port, headless_chromium, stop_process, wait_for
+from tests.support import ROOT, free_port, headless_chromium, run_aibox, stop_process, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -83,14 +83,7 @@ def test_flower_requires_credentials_and_shows_the_worker_and_queues(flower: str
 
 def test_flower_refuses_to_start_without_credentials_outside_development() -> None:
     env = {**os.environ, "AIBOX_ENVIRONMENT": "production", "AIBOX_FLOWER_PASSWORD": ""}
-    result = subprocess.run(
-        [sys.executable, "-m", "aibox.cli", "flower", "--port", str(free_port())],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_aibox("flower", "--port", str(free_port()), env=env)
     assert result.returncode == 1
     assert "AIBOX_FLOWER_PASSWORD" in result.stderr
 
